@@ -1,0 +1,32 @@
+"""The city's routing and deadline rules, as the core needs them (built from config by the gateway)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from core.deadlines import DeadlinePolicy
+
+
+@dataclass(frozen=True)
+class CategoryRule:
+    code: str
+    name: str
+    unit_code: str
+    ack: DeadlinePolicy
+    reply: DeadlinePolicy
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class Rules:
+    categories: Mapping[str, CategoryRule]
+    conduct_unit: str
+    """The discipline-inspection unit (纪委监委) that alone receives conduct complaints."""
+    rating_window_days: int = 7
+    extension_cap_days: int = 15
+    max_reopens: int = 1
+    desk_signature: str = "网络问政受理中心"
+
+    def category(self, code: str) -> CategoryRule:
+        return self.categories[code]

@@ -1,0 +1,273 @@
+"""The one way in: every intake and every action on an inquiry goes through :class:`InquiryService`.
+
+An action is checked in this order: the inquiry exists and the actor may see it (else
+:class:`NotFound`, so a unit cannot probe another unit's numbers), the actor's role may take it
+(:class:`Forbidden`), the state table allows it (:class:`IllegalAction`), its data is valid
+(:class:`InvalidInput`). Then the change is written with compare-and-set on ``version`` together with
+its audit event in one transaction: of two conflicting actions at the same moment exactly one wins and
+the other gets :class:`ConcurrentUpdate`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from core.actions import HANDLERS, Change, Context
+from core.actors import Actor
+from core.deadlines import DeadlineCalculator
+from core.errors import ConcurrentUpdate, Forbidden, InvalidInput, NotFound
+from core.models import Citizen, CitizenIdentity, Inquiry, InquiryEvent, InquiryMessage
+from core.numbers import new_query_code, next_case_number, normalise_number
+from core.rules import Rules
+from core.states import Action, State, allowed_actions, next_state
+from core.vocab import UNIT_ROLES, Channel, CloseReason, Kind, Rating, Role
+
+log = logging.getLogger(__name__)
+
+DESK_ROLES = frozenset({Role.DESK, Role.ADMIN})
+STAFF_ROLES = frozenset(Role)
+
+ACTION_ROLES: Mapping[Action, frozenset[Role]] = {
+    Action.DISPATCH: DESK_ROLES,
+    Action.ANSWER_DIRECTLY: DESK_ROLES,
+    Action.REJECT: DESK_ROLES,
+    Action.REDIRECT: DESK_ROLES,
+    Action.MERGE: DESK_ROLES,
+    Action.REDISPATCH: DESK_ROLES,
+    Action.REFUSE_RETURN: DESK_ROLES,
+    Action.APPROVE_EXTENSION: DESK_ROLES,
+    Action.REFUSE_EXTENSION: DESK_ROLES,
+    Action.REOPEN: DESK_ROLES,
+    Action.PUBLISH: DESK_ROLES,
+    Action.ACKNOWLEDGE: UNIT_ROLES,
+    Action.RETURN: UNIT_ROLES,
+    Action.REQUEST_EXTENSION: UNIT_ROLES,
+    Action.REPLY: UNIT_ROLES,
+    Action.NOTE: STAFF_ROLES,
+}
+"""Staff roles allowed to take each action; actions missing here are the citizen's or the system's."""
+
+CITIZEN_ACTIONS = frozenset({Action.RATE})
+SYSTEM_ACTIONS = frozenset({Action.CLOSE_UNRATED})
+
+MAX_CONTENT = 5000
+
+
+@dataclass(frozen=True)
+class IntakeRequest:
+    channel: Channel
+    kind: Kind
+    category: str
+    content: str
+    location: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    contact_name: str = ""
+    contact_phone: str = ""
+    consent_to_publish: bool = False
+    raw: str = ""
+    message_kind: str = "text"
+    dedupe_key: str | None = None
+    identity: str | None = None
+    """The citizen's id on ``channel`` (openid, Weibo uid), to find or create the citizen."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class InquiryService:
+    def __init__(
+        self,
+        rules: Rules,
+        deadlines: DeadlineCalculator,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.rules = rules
+        self.deadlines = deadlines
+        self.clock = clock
+
+    async def intake(self, request: IntakeRequest, actor: Actor) -> Inquiry:
+        """Register a new inquiry in ``received`` and its first message; returns it saved."""
+        self._check_intake(request, actor)
+        now = self.clock()
+        category = self.rules.category(request.category)
+        promise = self.deadlines.due(now, category.reply)
+        async with in_transaction() as connection:
+            citizen = await self._citizen(request)
+            inquiry = await Inquiry.create(
+                number=await next_case_number(connection, now),
+                query_code=new_query_code(),
+                kind=request.kind,
+                category=request.category,
+                channel=request.channel,
+                state=State.RECEIVED,
+                citizen=citizen,
+                content=request.content,
+                location=request.location,
+                latitude=request.latitude,
+                longitude=request.longitude,
+                contact_name=request.contact_name,
+                contact_phone=request.contact_phone,
+                consent_to_publish=request.consent_to_publish and request.kind != Kind.CONDUCT,
+                urgent=category.urgent or request.kind == Kind.CONDUCT,
+                promised_reply_at=promise.due_at,
+                deadlines_provisional=promise.provisional,
+                created_at=now,
+                updated_at=now,
+            )
+            await InquiryMessage.create(
+                inquiry=inquiry,
+                direction="in",
+                channel=request.channel,
+                kind=request.message_kind,
+                text=request.content,
+                payload=request.raw,
+                dedupe_key=request.dedupe_key,
+                created_at=now,
+            )
+            await self._record(
+                inquiry, "intake", actor, "", State.RECEIVED, {"channel": request.channel}, now
+            )
+        log.info("inquiry received", extra={"case": inquiry.number, "channel": request.channel})
+        return inquiry
+
+    def _check_intake(self, request: IntakeRequest, actor: Actor) -> None:
+        if actor.kind == "staff" and actor.role not in DESK_ROLES:
+            raise Forbidden("只有受理人员可以登记诉求")
+        if request.category not in self.rules.categories:
+            raise InvalidInput(f"没有分类 {request.category}")
+        content = request.content.strip()
+        if not content:
+            raise InvalidInput("诉求内容不能为空")
+        if len(content) > MAX_CONTENT:
+            raise InvalidInput(f"诉求内容不能超过 {MAX_CONTENT} 字")
+
+    @staticmethod
+    async def _citizen(request: IntakeRequest) -> Citizen:
+        if request.identity:
+            identity = await CitizenIdentity.get_or_none(
+                channel=request.channel, external_id=request.identity
+            ).prefetch_related("citizen")
+            if identity is not None:
+                return identity.citizen
+        citizen = await Citizen.create(name=request.contact_name, phone=request.contact_phone)
+        if request.identity:
+            await CitizenIdentity.create(
+                citizen=citizen, channel=request.channel, external_id=request.identity
+            )
+        return citizen
+
+    async def get(self, number: str, actor: Actor) -> Inquiry:
+        """The inquiry ``number`` if ``actor`` may see it; :class:`NotFound` otherwise."""
+        inquiry = await Inquiry.get_or_none(number=normalise_number(number))
+        if inquiry is None or not actor.can_see(inquiry):
+            raise NotFound(f"没有找到诉求 {number}")
+        return inquiry
+
+    async def act(self, number: str, action: str, actor: Actor, data: Mapping[str, Any]) -> Inquiry:
+        """Take ``action`` on inquiry ``number``; returns the inquiry as it is afterwards."""
+        inquiry = await self.get(number, actor)
+        try:
+            act = Action(action)
+        except ValueError:
+            raise InvalidInput(f"没有操作 {action}") from None
+        self._authorize(act, actor)
+        to_state = next_state(State(inquiry.state), act)
+        now = self.clock()
+        change = await HANDLERS[act](Context(inquiry, actor, data, now, self.rules, self.deadlines))
+        await self._apply(inquiry, act, actor, to_state, change, now)
+        log.info("inquiry %s", act.value, extra={"case": inquiry.number, "actor": actor.name})
+        return await Inquiry.get(id=inquiry.id)
+
+    @staticmethod
+    def _authorize(action: Action, actor: Actor) -> None:
+        if actor.kind == "staff":
+            allowed = ACTION_ROLES.get(action, frozenset())
+            if actor.role not in allowed:
+                raise Forbidden(f"当前角色不能执行该操作（{action.value}）")
+        elif actor.kind == "citizen" and action not in CITIZEN_ACTIONS:
+            raise Forbidden("来信人不能执行该操作")
+        elif actor.kind == "system" and action not in SYSTEM_ACTIONS:
+            raise Forbidden("系统不能执行该操作")
+
+    async def _apply(
+        self, inquiry: Inquiry, action: Action, actor: Actor, to_state: State, change: Change, now: datetime
+    ) -> None:
+        from_state = State(inquiry.state)
+        async with in_transaction():
+            if action is not Action.NOTE:  # a note changes nothing a concurrent action could conflict with
+                updated = await Inquiry.filter(id=inquiry.id, version=inquiry.version).update(
+                    state=to_state, version=inquiry.version + 1, updated_at=now, **change.fields
+                )
+                if updated == 0:
+                    raise ConcurrentUpdate("该诉求刚被他人更新，请刷新后重试")
+            await self._record(inquiry, action.value, actor, from_state, to_state, change.event, now)
+            if change.outbound:
+                await InquiryMessage.create(
+                    inquiry_id=inquiry.id,
+                    direction="out",
+                    channel=inquiry.channel,
+                    kind=action.value,
+                    text=change.outbound,
+                    created_at=now,
+                )
+
+    @staticmethod
+    async def _record(
+        inquiry: Inquiry,
+        action: str,
+        actor: Actor,
+        from_state: str,
+        to_state: str,
+        data: Mapping[str, Any],
+        now: datetime,
+    ) -> None:
+        await InquiryEvent.create(
+            inquiry_id=inquiry.id,
+            action=action,
+            actor_kind=actor.kind,
+            actor_id=actor.staff_id,
+            actor_name=actor.name,
+            from_state=from_state,
+            to_state=to_state,
+            data=dict(data),
+            created_at=now,
+        )
+
+
+def available_actions(inquiry: Inquiry, actor: Actor) -> list[str]:
+    """The actions ``actor`` may take on ``inquiry`` now: the same rules :meth:`InquiryService.act`
+    enforces, so an inbox can show exactly the buttons that will work."""
+    if actor.kind != "staff" or not actor.can_see(inquiry):
+        return []
+    return [
+        action.value
+        for action in allowed_actions(State(inquiry.state))
+        if actor.role in ACTION_ROLES.get(action, frozenset()) and _guard_allows(action, inquiry)
+    ]
+
+
+def _guard_allows(action: Action, inquiry: Inquiry) -> bool:
+    pending = bool(inquiry.extension_pending_days)
+    match action:
+        case Action.REQUEST_EXTENSION:
+            return not pending
+        case Action.APPROVE_EXTENSION | Action.REFUSE_EXTENSION:
+            return pending
+        case Action.REOPEN:
+            return inquiry.rating == Rating.UNSATISFIED
+        case Action.PUBLISH:
+            return (
+                inquiry.consent_to_publish
+                and inquiry.published_at is None
+                and inquiry.kind != Kind.CONDUCT
+                and inquiry.close_reason in (CloseReason.RATED, CloseReason.UNRATED)
+            )
+    return True

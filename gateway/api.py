@@ -1,0 +1,295 @@
+"""The staff API under /api/v1 (product.md §9): JSON in and out, bearer tokens, unit isolation.
+
+Answers: 200/201 with the inquiry; 400 bad body; 401 no or bad token; 403 the role may not do it;
+404 no such inquiry or another unit's; 409 the current state does not allow the action, with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from tortoise.expressions import Q
+
+from core.actors import Actor
+from core.errors import ConcurrentUpdate, CoreError, Forbidden, IllegalAction, InvalidInput, NotFound
+from core.models import Attachment, Inquiry, InquiryEvent, InquiryMessage, Unit
+from core.numbers import normalise_number
+from core.service import IntakeRequest
+from core.states import State
+from core.vocab import KIND_LABELS, ROLE_LABELS, Channel, Kind
+from gateway import serialize
+from gateway.auth import authenticate, issue_token, staff_for_token
+from gateway.keys import actor_key, service_key, settings_key, staff_key
+from gateway.openapi import openapi_document
+
+PUBLIC_ROUTES = frozenset({"/api/v1/auth/login", "/api/v1/openapi.json"})
+MAX_PER_PAGE = 100
+REGISTER_CHANNELS = frozenset({Channel.DESK, Channel.WEB, Channel.WECHAT, Channel.WEIBO})
+
+STATUS_OF: list[tuple[type[CoreError], int]] = [
+    (ConcurrentUpdate, 409),
+    (IllegalAction, 409),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (InvalidInput, 400),
+]
+
+
+def respond(body: Any, status: int = 200) -> web.Response:
+    """JSON with Chinese left readable (no \\u escapes)."""
+    return web.json_response(body, status=status, dumps=_dumps)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def error(status: int, reason: str) -> web.Response:
+    return respond({"error": reason}, status=status)
+
+
+@web.middleware
+async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except CoreError as refusal:
+        status = next(code for kind, code in STATUS_OF if isinstance(refusal, kind))
+        return error(status, str(refusal))
+    except web.HTTPException as http_error:
+        if http_error.status < 400:
+            raise
+        return error(http_error.status, http_error.reason)
+
+
+@web.middleware
+async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path in PUBLIC_ROUTES:
+        return await handler(request)
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    staff = await staff_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    if staff is None:
+        response = error(401, "未登录或登录已过期")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    request[staff_key] = staff
+    request[actor_key] = Actor.of_staff(staff)
+    return await handler(request)
+
+
+def create_api() -> web.Application:
+    api = web.Application(middlewares=[errors_as_json, bearer_auth])
+    api.router.add_post("/auth/login", login)
+    api.router.add_get("/openapi.json", openapi)
+    api.router.add_get("/me", me)
+    api.router.add_get("/units", units)
+    api.router.add_get("/categories", categories)
+    api.router.add_get("/inquiries", list_inquiries)
+    api.router.add_post("/inquiries", register_inquiry)
+    api.router.add_get("/inquiries/{number}", get_inquiry)
+    api.router.add_post("/inquiries/{number}/actions/{action}", act)
+    return api
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object; :class:`InvalidInput` for anything else."""
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("请求体不是合法的 JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("请求体应为 JSON 对象")
+    return body
+
+
+async def login(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
+        raise InvalidInput("请提供 username 和 password")
+    staff = await authenticate(username, password)
+    if staff is None:
+        return error(401, "用户名或密码错误")
+    hours = request.config_dict[settings_key].api.token_hours
+    token, expires_at = await issue_token(staff, hours)
+    return respond({"token": token, "expires_at": serialize.beijing(expires_at)})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return respond(openapi_document())
+
+
+async def me(request: web.Request) -> web.Response:
+    staff = request[staff_key]
+    await staff.fetch_related("unit")
+    return respond(
+        {
+            "username": staff.username,
+            "display_name": staff.display_name,
+            "role": staff.role,
+            "role_label": ROLE_LABELS[staff.role],
+            "unit": {"code": staff.unit.code, "name": staff.unit.name} if staff.unit else None,
+        }
+    )
+
+
+async def units(request: web.Request) -> web.Response:
+    rows = await Unit.filter(active=True).order_by("id")
+    return respond({"items": [{"code": u.code, "name": u.name} for u in rows]})
+
+
+async def categories(request: web.Request) -> web.Response:
+    rules = request.config_dict[service_key].rules
+    items = [
+        {"code": c.code, "name": c.name, "unit": c.unit_code, "urgent": c.urgent}
+        for c in rules.categories.values()
+    ]
+    return respond({"items": items, "kinds": [{"code": k, "label": v} for k, v in KIND_LABELS.items()]})
+
+
+def _positive_int(query: Any, name: str, default: int, high: int) -> int:
+    value = query.get(name)
+    if value is None:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= high:
+        raise InvalidInput(f"参数 {name} 应为 1 到 {high} 之间的整数")
+    return int(value)
+
+
+def _enum(query: Any, name: str, kind: type) -> Any:
+    value = query.get(name)
+    if value is None:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidInput(f"参数 {name} 的值 {value} 无效") from None
+
+
+async def list_inquiries(request: web.Request) -> web.Response:
+    actor = request[actor_key]
+    query = request.query
+    service = request.config_dict[service_key]
+    now = datetime.now(UTC)
+    filters = Q()
+    if actor.is_unit_staff:
+        filters &= Q(unit_id=actor.unit_id)
+    if (state := _enum(query, "state", State)) is not None:
+        filters &= Q(state=state)
+    if (kind := _enum(query, "kind", Kind)) is not None:
+        filters &= Q(kind=kind)
+    if (channel := _enum(query, "channel", Channel)) is not None:
+        filters &= Q(channel=channel)
+    if category := query.get("category"):
+        if category not in service.rules.categories:
+            raise InvalidInput(f"参数 category 的值 {category} 无效")
+        filters &= Q(category=category)
+    if unit_code := query.get("unit"):
+        unit = await Unit.get_or_none(code=unit_code)
+        if unit is None:
+            raise InvalidInput(f"参数 unit 的值 {unit_code} 无效")
+        filters &= Q(unit_id=unit.id)
+    if (flag := query.get("overdue")) is not None:
+        if flag not in ("true", "false"):
+            raise InvalidInput("参数 overdue 应为 true 或 false")
+        late = Q(state=State.DISPATCHED, ack_due_at__lt=now) | Q(
+            state=State.ACKNOWLEDGED, reply_due_at__lt=now
+        )
+        filters &= late if flag == "true" else ~late
+    if q := query.get("q", "").strip():
+        if len(q) > 100:
+            raise InvalidInput("搜索词不能超过 100 字")
+        filters &= Q(number=normalise_number(q)) | Q(content__icontains=q)
+    page = _positive_int(query, "page", 1, 100_000)
+    per_page = _positive_int(query, "per_page", 20, MAX_PER_PAGE)
+    selection = Inquiry.filter(filters)
+    total = await selection.count()
+    rows = (
+        await selection.order_by("-created_at", "-id")
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .values(*serialize.LIST_FIELDS)
+    )
+    unit_map = await _units()
+    items = [serialize.list_item(row, unit_map, service.rules, now) for row in rows]
+    return respond({"items": items, "total": total, "page": page, "per_page": per_page})
+
+
+async def _units() -> dict[int, Unit]:
+    return {u.id: u for u in await Unit.all()}
+
+
+async def register_inquiry(request: web.Request) -> web.Response:
+    """The desk registers an inquiry received by phone, letter or visit."""
+    body = await json_body(request)
+    try:
+        kind = Kind(body.get("kind"))
+    except ValueError:
+        raise InvalidInput("字段 kind 无效") from None
+    try:
+        channel = Channel(body.get("channel", Channel.DESK))
+    except ValueError:
+        raise InvalidInput("字段 channel 无效") from None
+    if channel not in REGISTER_CHANNELS:
+        raise InvalidInput("字段 channel 无效")
+    strings = {}
+    for name, limit in (
+        ("content", 5000),
+        ("category", 32),
+        ("location", 200),
+        ("contact_name", 64),
+        ("contact_phone", 32),
+    ):
+        value = body.get(name, "")
+        if not isinstance(value, str) or len(value) > limit:
+            raise InvalidInput(f"字段 {name} 应为不超过 {limit} 字的文本")
+        strings[name] = value.strip()
+    consent = body.get("consent_to_publish", False)
+    if not isinstance(consent, bool):
+        raise InvalidInput("字段 consent_to_publish 应为 true 或 false")
+    service = request.config_dict[service_key]
+    inquiry = await service.intake(
+        IntakeRequest(channel=channel, kind=kind, consent_to_publish=consent, **strings),
+        request[actor_key],
+    )
+    return await _detail_response(request, inquiry, status=201)
+
+
+async def get_inquiry(request: web.Request) -> web.Response:
+    service = request.config_dict[service_key]
+    inquiry = await service.get(request.match_info["number"], request[actor_key])
+    return await _detail_response(request, inquiry)
+
+
+async def act(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    service = request.config_dict[service_key]
+    inquiry = await service.act(
+        request.match_info["number"], request.match_info["action"], request[actor_key], body
+    )
+    return await _detail_response(request, inquiry)
+
+
+async def _detail_response(request: web.Request, inquiry: Inquiry, status: int = 200) -> web.Response:
+    merged_into = None
+    if inquiry.merged_into_id:  # type: ignore[attr-defined]
+        merged_into = (await Inquiry.get(id=inquiry.merged_into_id)).number  # type: ignore[attr-defined]
+    body = serialize.detail(
+        inquiry,
+        units=await _units(),
+        rules=request.config_dict[service_key].rules,
+        actor=request[actor_key],
+        now=datetime.now(UTC),
+        messages=await InquiryMessage.filter(inquiry_id=inquiry.id).order_by("id"),
+        events=await InquiryEvent.filter(inquiry_id=inquiry.id).order_by("id"),
+        attachments=await Attachment.filter(inquiry_id=inquiry.id).order_by("id"),
+        merged_into=merged_into,
+    )
+    return respond(body, status=status)

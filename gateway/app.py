@@ -1,0 +1,72 @@
+"""The application factory: settings in, a ready aiohttp application out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from channels.web import WebOptions, setup_web_channel
+from core.calendar import CalendarConfigError, WorkCalendar
+from core.deadlines import DeadlineCalculator
+from core.office_hours import OfficeHours
+from core.service import InquiryService
+from gateway import api, health, observability
+from gateway.db import open_database
+from gateway.keys import metrics_key, ready_key, service_key, settings_key
+from gateway.settings import ConfigError, Settings, ensure_secret_key
+from gateway.units import sync_units
+
+MAX_BODY = 256 * 1024
+
+
+def build_service(settings: Settings) -> InquiryService:
+    """The core service with the city's rules, calendar and office hours; ConfigError if they are bad."""
+    overrides = settings.calendar.overrides_file
+    try:
+        calendar = WorkCalendar.from_file(settings.resolve(overrides) if overrides else None)
+        seasons = [{"from": s.starts, "windows": s.windows} for s in settings.calendar.office_hours]
+        office_hours = OfficeHours(seasons) if seasons else OfficeHours.default()
+    except CalendarConfigError as error:
+        raise ConfigError(f"calendar.overrides_file: {error}") from None
+    except ValueError as error:
+        raise ConfigError(f"calendar.office_hours: {error}") from None
+    calculator = DeadlineCalculator(calendar, office_hours, settings.sla.day_counting)
+    return InquiryService(settings.rules(), calculator)
+
+
+def create_app(settings: Settings, service: InquiryService | None = None) -> web.Application:
+    settings = ensure_secret_key(settings)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[observability.access_middleware])
+    app[settings_key] = settings
+    app[service_key] = service or build_service(settings)
+    app[metrics_key] = CollectorRegistry()
+    app[ready_key] = {"database": "not connected"}
+    observability.setup_metrics(app)
+    app.cleanup_ctx.append(_database)
+    health.setup(app)
+    app.add_subapp("/api/v1", api.create_api())
+    if settings.channels.web.enabled:
+        setup_web_channel(app, app[service_key], web_options(settings))
+    return app
+
+
+def web_options(settings: Settings) -> WebOptions:
+    web_settings = settings.channels.web
+    return WebOptions(
+        public_base_url=settings.public_base_url,
+        secret_key=settings.secret_key,
+        max_content_chars=web_settings.max_content_chars,
+        submissions_per_minute=web_settings.rate_limit.per_minute,
+        submissions_per_day=web_settings.rate_limit.per_day,
+    )
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[settings_key]
+    async with open_database(settings.database_url):
+        await sync_units(settings.units)
+        app[ready_key]["database"] = ""
+        yield
+        app[ready_key]["database"] = "closed"

@@ -1,0 +1,77 @@
+"""The Tortoise configuration shared by the app, the CLI, the tests and `python -m tortoise`.
+
+Schema changes are Tortoise 1.x migrations in ``core/migrations`` (made with
+``python -m tortoise makemigrations``, applied by ``wenzheng migrate``). ``serve`` does not migrate by
+itself: it refuses to start on a database with pending migrations and says which command to run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.connection import get_connection
+from tortoise.migrations.api import migrate as run_migrations
+from tortoise.migrations.executor import MigrationExecutor
+
+APP = "models"
+MODULES = ["core.models"]
+
+
+def tortoise_config(url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": url},
+        "apps": {APP: {"models": MODULES, "migrations": "core.migrations", "default_connection": "default"}},
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# For `python -m tortoise makemigrations` ([tool.tortoise] in pyproject.toml).
+MIGRATION_CONFIG = tortoise_config(os.environ.get("WENZHENG_DATABASE__URL") or "sqlite://:memory:")
+
+
+class DatabaseNotReady(Exception):
+    """The database cannot be used yet; ``str(error)`` tells the operator what to do."""
+
+
+async def apply_migrations(url: str) -> None:
+    """Bring the schema up to date (``wenzheng migrate``)."""
+    try:
+        await run_migrations(config=tortoise_config(url))
+    finally:
+        await Tortoise.close_connections()
+
+
+async def pending_migrations() -> list[str]:
+    """Names of migrations not applied yet on the open default connection."""
+    executor = MigrationExecutor(get_connection("default"), tortoise_config("")["apps"])
+    steps = await executor.plan()
+    return [f"{step.app_label}.{step.name}" for step in steps if not step.backward]
+
+
+@asynccontextmanager
+async def open_database(url: str, *, require_migrated: bool = True) -> AsyncIterator[None]:
+    """Connect for the lifetime of the block; with ``require_migrated``, refuse a stale schema."""
+    try:
+        await Tortoise.init(config=tortoise_config(url))
+        if require_migrated:
+            pending = await pending_migrations()
+            if pending:
+                raise DatabaseNotReady(
+                    f"the database has {len(pending)} migration(s) not applied ({pending[0]}...): "
+                    "run `wenzheng migrate` first"
+                )
+    except DatabaseNotReady:
+        await Tortoise.close_connections()
+        raise
+    except (OSError, ConnectionError) as error:
+        await Tortoise.close_connections()
+        raise DatabaseNotReady(f"cannot connect to the database: {error}") from None
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()

@@ -1,0 +1,155 @@
+"""`wenzheng demo`: the default city on a throw-away SQLite database, with demo staff and inquiries.
+
+Nothing needs an account anywhere: the data lives in a temporary directory removed at exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sys
+import tempfile
+from pathlib import Path
+
+from aiohttp import web
+
+from core.actors import Actor
+from core.models import Inquiry, Staff, Unit
+from core.service import InquiryService, IntakeRequest
+from core.vocab import Channel, Kind, Role
+from gateway.app import build_service, create_app
+from gateway.auth import hash_password
+from gateway.db import apply_migrations, open_database
+from gateway.settings import Settings, load_settings
+from gateway.units import sync_units
+
+DEMO_STAFF: list[tuple[str, Role, str | None, str]] = [
+    ("admin", Role.ADMIN, None, "系统管理员"),
+    ("desk", Role.DESK, None, "受理员 李明"),
+    ("supervisor", Role.SUPERVISOR, None, "督办员 王芳"),
+    ("rsj-handler", Role.HANDLER, "rsj", "人社局承办人 张伟"),
+    ("rsj-spokesperson", Role.SPOKESPERSON, "rsj", "人社局网络发言人 刘洋"),
+    ("rsj-leader", Role.LEADER, "rsj", "人社局分管领导 陈静"),
+    ("cgj-handler", Role.HANDLER, "cgj", "城管局承办人 赵磊"),
+    ("jwjw-handler", Role.HANDLER, "jwjw", "纪委监委承办人 孙强"),
+]
+
+SAMPLES: list[tuple[Channel, Kind, str, str, str]] = [
+    (
+        Channel.WEB,
+        Kind.CONSULTATION,
+        "shebao",
+        "我10月份办理了退休手续，养老金到现在还没有发放，请问什么时候可以领取？",
+        "天山区",
+    ),
+    (
+        Channel.WEB,
+        Kind.COMPLAINT,
+        "chengguan",
+        "南湖路某小区门口夜市占道经营，油烟和噪音一直持续到凌晨，严重影响休息。",
+        "水磨沟区南湖路",
+    ),
+    (
+        Channel.DESK,
+        Kind.CONDUCT,
+        "zhengfeng",
+        "某政务服务中心窗口工作人员上班时间玩手机，群众排队半小时无人办理。",
+        "",
+    ),
+    (
+        Channel.WEB,
+        Kind.HELP,
+        "shebao",
+        "失业保险金申领后一直显示审核中，已经过去一个月了，请帮忙查一下。",
+        "新市区",
+    ),
+    (
+        Channel.WEB,
+        Kind.SUGGESTION,
+        "jiaotong",
+        "建议在北京路与苏州路交叉口增设过街天桥，早晚高峰行人过马路很危险。",
+        "新市区北京路",
+    ),
+]
+
+
+def run_demo(host: str, port: int, config: Path | None) -> None:
+    with tempfile.TemporaryDirectory(prefix="wenzheng-demo-") as data_dir:
+        settings = load_settings(
+            config,
+            environ={
+                "WENZHENG_DATA_DIR": data_dir,
+                "WENZHENG_DATABASE__URL": f"sqlite://{Path(data_dir) / 'demo.sqlite3'}",
+                "WENZHENG_PUBLIC_BASE_URL": f"http://{host}:{port}",
+            },
+        )
+        password = secrets.token_urlsafe(9)
+        tracking = asyncio.run(_seed(settings, password))
+        _print_welcome(settings, password, tracking)
+        web.run_app(create_app(settings), host=host, port=port, print=None)
+
+
+async def _seed(settings: Settings, password: str) -> str:
+    """Create the demo staff and sample inquiries; returns the tracking link of the answered one."""
+    await apply_migrations(settings.database_url)
+    service = build_service(settings)
+    async with open_database(settings.database_url):
+        await sync_units(settings.units)
+        password_hash = hash_password(password)
+        staff = {}
+        for username, role, unit_code, name in DEMO_STAFF:
+            unit = await Unit.get(code=unit_code) if unit_code else None
+            staff[username] = Actor.of_staff(
+                await Staff.create(
+                    username=username, display_name=name, password_hash=password_hash, role=role, unit=unit
+                )
+            )
+        inquiries = [await _sample(service, *sample) for sample in SAMPLES]
+        desk, handler = staff["desk"], staff["rsj-handler"]
+        await service.act(inquiries[1].number, "dispatch", desk, {})
+        await service.act(inquiries[4].number, "dispatch", desk, {})
+        answered = inquiries[3]
+        await service.act(answered.number, "dispatch", desk, {})
+        await service.act(answered.number, "acknowledge", handler, {})
+        await service.act(
+            answered.number,
+            "reply",
+            staff["rsj-spokesperson"],
+            {
+                "text": "经核查，您的失业保险金申领材料已审核通过，首笔待遇将于本月底前发放到您的社会保障卡。"
+                "如有疑问请致电 12333。",
+                "resolved": True,
+                "basis": "《失业保险条例》第十六条",
+            },
+        )
+        return f"{settings.public_base_url}/cases/{answered.number}?code={answered.query_code}"
+
+
+async def _sample(
+    service: InquiryService, channel: Channel, kind: Kind, category: str, text: str, place: str
+) -> Inquiry:
+    request = IntakeRequest(
+        channel=channel,
+        kind=kind,
+        category=category,
+        content=text,
+        location=place,
+        consent_to_publish=kind != Kind.CONDUCT,
+    )
+    return await service.intake(request, Actor.citizen())
+
+
+def _print_welcome(settings: Settings, password: str, tracking: str) -> None:
+    base = settings.public_base_url
+    lines = [
+        "",
+        "问政通 Wenzheng demo",
+        f"  citizen form:      {base}/submit",
+        f"  answered case:     {tracking}   (rate it as the citizen)",
+        f"  staff API:         {base}/api/v1/openapi.json",
+        f"  demo accounts (password for all: {password}):",
+        *(f"    {u:<18} {r.value:<13} {c or 'all units':<10} {n}" for u, r, c, n in DEMO_STAFF),
+        "  data is temporary and removed when the demo stops (Ctrl+C).",
+        "",
+    ]
+    print("\n".join(lines), file=sys.stdout, flush=True)

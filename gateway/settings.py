@@ -1,0 +1,311 @@
+"""config.yaml + WENZHENG_* environment → validated, frozen settings (product.md §9).
+
+A bad config stops start-up with :class:`ConfigError`, whose message is one line naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from core.deadlines import Clock, DayCounting, DeadlinePolicy
+from core.rules import CategoryRule, Rules
+
+ENV_PREFIX = "WENZHENG_"
+# Variables with the prefix that are not config keys.
+NOT_CONFIG = ("WENZHENG_CONFIG", "WENZHENG_TEST_")
+SECRET_KEYS = frozenset(
+    {
+        ("secret_key",),
+        ("channels", "wechat", "token"),
+        ("channels", "wechat", "app_secret"),
+        ("channels", "wechat", "encoding_aes_key"),
+        ("channels", "wechat", "previous_encoding_aes_key"),
+        ("channels", "weibo", "app_secret"),
+        ("channels", "weibo", "access_token"),
+        ("open311", "api_keys"),
+    }
+)
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; ``str(error)`` is one line that names the key."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(Section):
+    url: str = ""
+
+
+class RedisSettings(Section):
+    url: str = ""
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+
+
+class ApiSettings(Section):
+    token_hours: int = Field(12, ge=1, le=24 * 30)
+
+
+class RateLimit(Section):
+    per_minute: int = Field(5, ge=1)
+    per_day: int = Field(50, ge=1)
+
+
+class WebChannelSettings(Section):
+    enabled: bool = True
+    max_content_chars: int = Field(5000, ge=10, le=20000)
+    rate_limit: RateLimit = RateLimit()
+
+
+class WeChatSettings(Section):
+    enabled: bool = False
+    token: str = ""
+    app_id: str = ""
+    app_secret: str = ""
+    encoding_aes_key: str = ""
+    previous_encoding_aes_key: str = ""
+    api_base: str = "https://api.weixin.qq.com"
+    replay_window_seconds: int = Field(300, ge=0)
+    template_ids: dict[str, str] = {}
+
+
+class WeiboSettings(Section):
+    enabled: bool = False
+    app_key: str = ""
+    app_secret: str = ""
+    access_token: str = ""
+    account_uid: str = ""
+    api_base: str = "https://api.weibo.com"
+    poll_seconds: int = Field(60, ge=5)
+
+
+class ChannelsSettings(Section):
+    web: WebChannelSettings = WebChannelSettings()
+    wechat: WeChatSettings = WeChatSettings()
+    weibo: WeiboSettings = WeiboSettings()
+
+
+class PolicySettings(Section):
+    clock: Clock
+    amount: int = Field(gt=0, le=366)
+
+    def to_policy(self) -> DeadlinePolicy:
+        return DeadlinePolicy(clock=self.clock, amount=self.amount)
+
+
+class SlaSettings(Section):
+    ack: PolicySettings = PolicySettings(clock=Clock.working_hours, amount=8)
+    reply: PolicySettings = PolicySettings(clock=Clock.working_days, amount=7)
+    rating_window_days: int = Field(7, ge=1, le=60)
+    extension_cap_days: int = Field(15, ge=0, le=60)
+    max_reopens: int = Field(1, ge=0, le=5)
+    day_counting: DayCounting = DayCounting.next_day
+
+
+class SeasonSettings(Section):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    starts: str = Field(alias="from", pattern=r"^\d\d-\d\d$")
+    windows: list[str]
+
+
+class CalendarSettings(Section):
+    overrides_file: str = ""
+    office_hours: list[SeasonSettings] = []
+
+
+class UnitSettings(Section):
+    code: str = Field(pattern=r"^[a-z0-9_]{1,32}$")
+    name: str = Field(min_length=1, max_length=100)
+
+
+class CategorySettings(Section):
+    code: str = Field(pattern=r"^[a-z0-9_]{1,32}$")
+    name: str = Field(min_length=1, max_length=32)
+    unit: str
+    urgent: bool = False
+    ack: PolicySettings | None = None
+    reply: PolicySettings | None = None
+
+
+class AssessmentSettings(Section):
+    weights: dict[str, float] = {"response": 30, "on_time_reply": 35, "satisfaction": 35}
+    bands: dict[str, float] = {"excellent": 90, "good": 80, "pass": 60}
+    min_sample: int = Field(5, ge=1)
+
+
+class Open311Settings(Section):
+    api_keys: list[str] = []
+
+
+class Settings(Section):
+    data_dir: Path = Path("./data")
+    database: DatabaseSettings = DatabaseSettings()
+    redis: RedisSettings = RedisSettings()
+    public_base_url: str = "http://127.0.0.1:8080"
+    server: ServerSettings = ServerSettings()
+    secret_key: str = ""
+    api: ApiSettings = ApiSettings()
+    channels: ChannelsSettings = ChannelsSettings()
+    sla: SlaSettings = SlaSettings()
+    calendar: CalendarSettings = CalendarSettings()
+    conduct_unit: str
+    units: list[UnitSettings] = Field(min_length=1)
+    categories: list[CategorySettings] = Field(min_length=1)
+    assessment: AssessmentSettings = AssessmentSettings()
+    templates: dict[str, str] = {}
+    open311: Open311Settings = Open311Settings()
+    config_dir: Path = Path(".")
+    """Directory of the config file; relative paths in it are resolved against this."""
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _references(self) -> Settings:
+        codes = [u.code for u in self.units]
+        duplicates = {c for c in codes if codes.count(c) > 1}
+        if duplicates:
+            raise ValueError(f"units: duplicate code {sorted(duplicates)[0]}")
+        category_codes = [c.code for c in self.categories]
+        if len(set(category_codes)) != len(category_codes):
+            raise ValueError("categories: duplicate code")
+        for category in self.categories:
+            if category.unit not in codes:
+                raise ValueError(f"categories.{category.code}.unit: no unit with code {category.unit}")
+        if self.conduct_unit not in codes:
+            raise ValueError(f"conduct_unit: no unit with code {self.conduct_unit}")
+        return self
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite://{self.data_path / 'wenzheng.sqlite3'}"
+
+    @property
+    def data_path(self) -> Path:
+        return self.data_dir if self.data_dir.is_absolute() else Path.cwd() / self.data_dir
+
+    def resolve(self, path: str) -> Path:
+        candidate = Path(path)
+        return candidate if candidate.is_absolute() else self.config_dir / candidate
+
+    def rules(self) -> Rules:
+        categories = {
+            c.code: CategoryRule(
+                code=c.code,
+                name=c.name,
+                unit_code=c.unit,
+                ack=(c.ack or self.sla.ack).to_policy(),
+                reply=(c.reply or self.sla.reply).to_policy(),
+                urgent=c.urgent,
+            )
+            for c in self.categories
+        }
+        return Rules(
+            categories=categories,
+            conduct_unit=self.conduct_unit,
+            rating_window_days=self.sla.rating_window_days,
+            extension_cap_days=self.sla.extension_cap_days,
+            max_reopens=self.sla.max_reopens,
+        )
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get("WENZHENG_CONFIG") or "config.yaml")
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read ``path`` (default: $WENZHENG_CONFIG or ./config.yaml), apply the environment, validate."""
+    path = path or default_config_path()
+    environ = os.environ if environ is None else environ
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read config file {path}: {error.strerror or error}") from None
+    try:
+        document = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{where}: not valid YAML") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys")
+    _refuse_committed_secrets(document, path)
+    for name, value in environ.items():
+        if name.startswith(ENV_PREFIX) and not name.startswith(NOT_CONFIG):
+            _set_path(document, name[len(ENV_PREFIX) :].lower().split("__"), _scalar(value))
+    document["config_dir"] = str(path.resolve().parent)
+    try:
+        return Settings.model_validate(document)
+    except ValidationError as error:
+        raise ConfigError(_one_line(error)) from None
+
+
+def _refuse_committed_secrets(document: dict[str, Any], path: Path) -> None:
+    for key in SECRET_KEYS:
+        node: Any = document
+        for part in key:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node:
+            dotted = ".".join(key)
+            env = ENV_PREFIX + "__".join(key).upper()
+            raise ConfigError(f"{dotted}: secrets must come from the environment ({env}), not from {path}")
+
+
+def _scalar(value: str) -> Any:
+    try:
+        return yaml.safe_load(value) if value.strip() else ""
+    except yaml.YAMLError:
+        return value
+
+
+def _set_path(document: dict[str, Any], parts: list[str], value: Any) -> None:
+    node = document
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def _one_line(error: ValidationError) -> str:
+    first = error.errors()[0]
+    location = ".".join(str(p) for p in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{location}: {message}" if location else message
+
+
+def ensure_secret_key(settings: Settings) -> Settings:
+    """``settings`` with a secret key: configured, else kept in ``<data_dir>/secret_key`` (made once)."""
+    if settings.secret_key:
+        return settings
+    path = settings.data_path / "secret_key"
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+            path.chmod(0o600)
+        key = path.read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise ConfigError(
+            f"data_dir: cannot keep the secret key in {path}: {error.strerror or error}"
+        ) from None
+    return settings.model_copy(update={"secret_key": key})

@@ -1,0 +1,87 @@
+"""Units in the database: seeded from config.yaml at start, bulk-loaded by `wenzheng import-units`.
+
+The database is the truth at run time (the desk dispatches to any active unit there); the config's
+list is upserted by code on every start and never deletes, so units imported from a file survive.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+import yaml
+
+from core.models import Unit
+
+
+class UnitLike(Protocol):
+    code: str
+    name: str
+
+
+class UnitFileError(ValueError):
+    """The units file is unusable; the message names the line or entry."""
+
+
+async def sync_units(units: Iterable[UnitLike]) -> int:
+    """Insert or rename units by code; returns how many rows changed."""
+    existing = {u.code: u for u in await Unit.all()}
+    changed = 0
+    for unit in units:
+        row = existing.get(unit.code)
+        if row is None:
+            await Unit.create(code=unit.code, name=unit.name)
+            changed += 1
+        elif row.name != unit.name or not row.active:
+            row.name, row.active = unit.name, True
+            await row.save(update_fields=["name", "active"])
+            changed += 1
+    return changed
+
+
+class _Unit:
+    def __init__(self, code: str, name: str) -> None:
+        self.code, self.name = code, name
+
+
+def read_units_file(path: Path) -> list[_Unit]:
+    """Units from a CSV file (``code,name`` with that header) or a YAML list of ``{code, name}``."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise UnitFileError(f"cannot read {path}: {error.strerror or error}") from None
+    if path.suffix.lower() == ".csv":
+        rows = [(n + 2, r) for n, r in enumerate(csv.DictReader(io.StringIO(text)))]
+    else:
+        try:
+            document = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise UnitFileError(f"{path}: not valid YAML") from None
+        if isinstance(document, dict):
+            document = document.get("units")
+        if not isinstance(document, list):
+            raise UnitFileError(f"{path}: expected a list of units with code and name")
+        rows = list(enumerate(document, start=1))
+    units: list[_Unit] = []
+    seen: set[str] = set()
+    for where, row in rows:
+        if not isinstance(row, dict):
+            raise UnitFileError(f"{path}: entry {where} is not a mapping with code and name")
+        code = str(row.get("code") or "").strip()
+        name = str(row.get("name") or "").strip()
+        if not code or not name:
+            raise UnitFileError(f"{path}: entry {where} needs both code and name")
+        if len(code) > 32 or not all(c.isascii() and (c.isalnum() or c == "_") for c in code):
+            raise UnitFileError(f"{path}: entry {where}: code {code!r} must be 1-32 letters, digits or _")
+        if len(name) > 100:
+            raise UnitFileError(f"{path}: entry {where}: name longer than 100 characters")
+        if code in seen:
+            raise UnitFileError(f"{path}: entry {where}: duplicate code {code}")
+        seen.add(code)
+        units.append(_Unit(code.lower(), name))
+    if not units:
+        raise UnitFileError(f"{path}: no units")
+    return units
