@@ -179,7 +179,7 @@ class InquiryMessage(Model):
     )
     direction = fields.CharField(max_length=3)  # "in" from the citizen, "out" to the citizen
     channel = fields.CharEnumField(Channel, max_length=16)
-    kind = fields.CharField(max_length=16, default="text")
+    kind = fields.CharField(max_length=32, default="text")
     text = fields.TextField(default="")
     payload = fields.TextField(default="")
     dedupe_key = fields.CharField(max_length=200, null=True, unique=True)

@@ -31,7 +31,7 @@ async def next_case_number(connection: BaseDBAsyncClient, now: datetime) -> str:
         f"INSERT INTO case_counter (day, issued) VALUES ({placeholder}, 1) "
         "ON CONFLICT (day) DO UPDATE SET issued = case_counter.issued + 1 RETURNING issued"
     )
-    _, rows = await connection.execute_query(sql, [day])
+    rows = await connection.execute_query_dict(sql, [day])
     return f"{PREFIX}{day}-{rows[0]['issued']:05d}"
 
 

@@ -20,7 +20,7 @@ from tortoise.transactions import in_transaction
 
 from core.actions import HANDLERS, Change, Context
 from core.actors import Actor
-from core.deadlines import DeadlineCalculator
+from core.deadlines import Deadline, DeadlineCalculator
 from core.errors import ConcurrentUpdate, Forbidden, InvalidInput, NotFound
 from core.models import Citizen, CitizenIdentity, Inquiry, InquiryEvent, InquiryMessage
 from core.numbers import new_query_code, next_case_number, normalise_number
@@ -185,6 +185,53 @@ class InquiryService:
         await self._apply(inquiry, act, actor, to_state, change, now)
         log.info("inquiry %s", act.value, extra={"case": inquiry.number, "actor": actor.name})
         return await Inquiry.get(id=inquiry.id)
+
+    async def recompute_provisional(self) -> int:
+        """Recompute deadlines that rested on the Monday–Friday guess for an unpublished year, e.g.
+        after an admin added next year's notice to the override file; returns how many moved.
+
+        A recomputed deadline is never earlier than the one already communicated (product.md §4).
+        """
+        moved = 0
+        open_states = (State.RECEIVED, State.DISPATCHED, State.ACKNOWLEDGED)
+        for inquiry in await Inquiry.filter(deadlines_provisional=True, state__in=open_states):
+            fields = self._recomputed(inquiry)
+            if not fields:
+                continue
+            now = self.clock()
+            async with in_transaction():
+                updated = await Inquiry.filter(id=inquiry.id, version=inquiry.version).update(
+                    version=inquiry.version + 1, updated_at=now, **fields
+                )
+                if updated:
+                    data = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in fields.items()}
+                    await self._record(
+                        inquiry, "recompute-deadlines", Actor.system(), inquiry.state, inquiry.state, data, now
+                    )
+                    moved += 1
+        return moved
+
+    def _recomputed(self, inquiry: Inquiry) -> dict[str, Any]:
+        """The deadline field of the inquiry's current step, recomputed; empty if nothing changes."""
+        category = self.rules.category(inquiry.category)
+        match inquiry.state:
+            case State.RECEIVED:
+                name, start, policy = "promised_reply_at", inquiry.created_at, category.reply
+            case State.DISPATCHED:
+                name, start, policy = "ack_due_at", inquiry.dispatched_at, category.ack
+            case _:
+                name, start, policy = "reply_due_at", inquiry.acknowledged_at, category.reply
+        current = getattr(inquiry, name)
+        if start is None or current is None:
+            return {}
+        fresh = self.deadlines.due(start, policy)
+        if name == "reply_due_at" and inquiry.extension_days:
+            fresh = self.deadlines.extend(fresh, inquiry.extension_days)
+        # the kept time is final once the recomputation no longer rests on a guess
+        kept = self.deadlines.never_shorter(Deadline(current, provisional=fresh.provisional), fresh)
+        if kept.due_at == current and kept.provisional:
+            return {}
+        return {name: kept.due_at, "deadlines_provisional": kept.provisional}
 
     @staticmethod
     def _authorize(action: Action, actor: Actor) -> None:

@@ -67,6 +67,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
     async with open_database(settings.database_url):
         await sync_units(settings.units)
+        await app[service_key].recompute_provisional()
         app[ready_key]["database"] = ""
         yield
         app[ready_key]["database"] = "closed"

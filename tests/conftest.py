@@ -21,7 +21,7 @@ from core.models import Staff, Unit
 from core.service import InquiryService
 from gateway.app import build_service, create_app
 from gateway.auth import hash_password
-from gateway.db import apply_migrations, open_database
+from gateway.db import apply_migrations, open_database, tortoise_config
 from gateway.settings import Settings, load_settings
 from gateway.units import sync_units
 
@@ -43,6 +43,11 @@ TABLES = (
 PASSWORD = "correct horse battery"
 
 
+def pytest_report_header() -> str:
+    where = TEST_DATABASE_URL or "SQLite (a fresh file per test)"
+    return f"wenzheng: tests run on {where}"
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated database made once per session: a SQLite file, or the PostgreSQL URL itself."""
@@ -57,7 +62,7 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture
 async def database_url(migrated_template: str, tmp_path: Path) -> str:
     if TEST_DATABASE_URL:
-        await Tortoise.init(config={"connections": {"default": TEST_DATABASE_URL}, "apps": {}})
+        await Tortoise.init(config=tortoise_config(TEST_DATABASE_URL))
         try:
             await get_connection("default").execute_script(
                 f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"

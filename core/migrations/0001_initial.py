@@ -133,7 +133,7 @@ class Migration(migrations.Migration):
                 ('inquiry', fields.ForeignKeyField('models.Inquiry', source_field='inquiry_id', db_constraint=True, to_field='id', related_name='messages', on_delete=OnDelete.CASCADE)),
                 ('direction', fields.CharField(max_length=3)),
                 ('channel', fields.CharEnumField(description='WECHAT: wechat\nWEIBO: weibo\nWEB: web\nDESK: desk\nOPEN311: open311', enum_type=Channel, max_length=16)),
-                ('kind', fields.CharField(default='text', max_length=16)),
+                ('kind', fields.CharField(default='text', max_length=32)),
                 ('text', fields.TextField(default='', unique=False)),
                 ('payload', fields.TextField(default='', unique=False)),
                 ('dedupe_key', fields.CharField(null=True, unique=True, max_length=200)),
