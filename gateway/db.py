@@ -50,7 +50,7 @@ async def pending_migrations() -> list[str]:
     """Names of migrations not applied yet on the open default connection."""
     executor = MigrationExecutor(get_connection("default"), tortoise_config("")["apps"])
     steps = await executor.plan()
-    return [f"{step.app_label}.{step.name}" for step in steps if not step.backward]
+    return [f"{step.migration.app_label}.{step.migration.name}" for step in steps if not step.backward]
 
 
 @asynccontextmanager
