@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 from core.actions import HANDLERS, Change, Context
 from core.actors import Actor
 from core.deadlines import Deadline, DeadlineCalculator
-from core.errors import ConcurrentUpdate, Forbidden, InvalidInput, NotFound
+from core.errors import ConcurrentUpdate, Forbidden, IllegalAction, InvalidInput, NotFound
 from core.models import Citizen, CitizenIdentity, Inquiry, InquiryEvent, InquiryMessage
 from core.numbers import new_query_code, next_case_number, normalise_number
 from core.rules import Rules
@@ -186,6 +186,28 @@ class InquiryService:
         log.info("inquiry %s", act.value, extra={"case": inquiry.number, "actor": actor.name})
         return await Inquiry.get(id=inquiry.id)
 
+    async def close_expired_ratings(self, limit: int = 500) -> int:
+        """Close, unrated, replied inquiries whose rating window has passed; returns how many.
+
+        Safe to run from several processes at once: each close is a compare-and-set, and a lost race
+        is simply skipped.
+        """
+        now = self.clock()
+        expired = (
+            await Inquiry.filter(state=State.REPLIED, rating_due_at__lt=now)
+            .order_by("rating_due_at")
+            .limit(limit)
+            .values_list("number", flat=True)
+        )
+        closed = 0
+        for number in expired:
+            try:
+                await self.act(str(number), Action.CLOSE_UNRATED, Actor.system(), {})
+                closed += 1
+            except IllegalAction:
+                continue
+        return closed
+
     async def recompute_provisional(self) -> int:
         """Recompute deadlines that rested on the Monday–Friday guess for an unpublished year, e.g.
         after an admin added next year's notice to the override file; returns how many moved.
@@ -206,7 +228,13 @@ class InquiryService:
                 if updated:
                     data = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in fields.items()}
                     await self._record(
-                        inquiry, "recompute-deadlines", Actor.system(), inquiry.state, inquiry.state, data, now
+                        inquiry,
+                        "recompute-deadlines",
+                        Actor.system(),
+                        inquiry.state,
+                        inquiry.state,
+                        data,
+                        now,
                     )
                     moved += 1
         return moved

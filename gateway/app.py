@@ -15,6 +15,7 @@ from core.service import InquiryService
 from gateway import api, health, observability
 from gateway.db import open_database
 from gateway.keys import metrics_key, ready_key, service_key, settings_key
+from gateway.scheduler import scheduler_context
 from gateway.settings import ConfigError, Settings, ensure_secret_key
 from gateway.units import sync_units
 
@@ -42,9 +43,10 @@ def create_app(settings: Settings, service: InquiryService | None = None) -> web
     app[settings_key] = settings
     app[service_key] = service or build_service(settings)
     app[metrics_key] = CollectorRegistry()
-    app[ready_key] = {"database": "not connected"}
+    app[ready_key] = {"database": "not connected", "scheduler": "not started"}
     observability.setup_metrics(app)
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(scheduler_context)
     health.setup(app)
     app.add_subapp("/api/v1", api.create_api())
     if settings.channels.web.enabled:

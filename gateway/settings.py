@@ -146,6 +146,11 @@ class AssessmentSettings(Section):
     min_sample: int = Field(5, ge=1)
 
 
+class SchedulerSettings(Section):
+    enabled: bool = True
+    sweep_seconds: int = Field(60, ge=1, le=3600)
+
+
 class Open311Settings(Section):
     api_keys: list[str] = []
 
@@ -165,6 +170,7 @@ class Settings(Section):
     units: list[UnitSettings] = Field(min_length=1)
     categories: list[CategorySettings] = Field(min_length=1)
     assessment: AssessmentSettings = AssessmentSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
     templates: dict[str, str] = {}
     open311: Open311Settings = Open311Settings()
     config_dir: Path = Path(".")

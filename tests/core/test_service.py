@@ -406,3 +406,17 @@ async def test_recompute_never_shortens_a_communicated_deadline(
     stored = await Inquiry.get(number=number)
     assert stored.reply_due_at == datetime(2027, 1, 6, 23, 59, 59, tzinfo=BEIJING)
     assert not stored.deadlines_provisional
+
+
+async def test_the_sweep_closes_only_expired_rating_windows(
+    svc: InquiryService, clock: FakeClock, people: dict[str, Actor]
+) -> None:
+    early = await replied(svc, people)
+    clock.advance(days=2)
+    late = await replied(svc, people)
+    clock.advance(days=6)  # early's window (7 days) has passed, late's has not
+    assert await svc.close_expired_ratings() == 1
+    assert (await Inquiry.get(number=early)).close_reason == "unrated"
+    assert (await Inquiry.get(number=late)).state == State.REPLIED
+    assert (await events_of(await Inquiry.get(number=early)))[-1][:2] == ("close-unrated", "系统")
+    assert await svc.close_expired_ratings() == 0

@@ -1,0 +1,57 @@
+"""The in-process scheduler: periodic sweeps over due times kept in the database.
+
+Jobs hold no state of their own (due times live on the inquiries), so a restart loses nothing and
+several gateway processes may sweep at once: every change is a compare-and-set in the core.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from gateway.keys import ready_key, service_key, settings_key
+
+log = logging.getLogger(__name__)
+scheduler_key = web.AppKey("scheduler", AsyncIOScheduler)
+
+
+async def close_expired_ratings(app: web.Application) -> None:
+    closed = await app[service_key].close_expired_ratings()
+    if closed:
+        log.info("closed %d inquiries whose rating window passed", closed)
+
+
+async def recompute_provisional(app: web.Application) -> None:
+    moved = await app[service_key].recompute_provisional()
+    if moved:
+        log.info("recomputed %d provisional deadlines", moved)
+
+
+async def scheduler_context(app: web.Application) -> AsyncIterator[None]:
+    """Start the sweeps after the database is open; stop them before it closes."""
+    settings = app[settings_key].scheduler
+    if not settings.enabled:
+        app[ready_key]["scheduler"] = ""
+        yield
+        return
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    options = {"max_instances": 1, "coalesce": True, "args": [app]}
+    scheduler.add_job(
+        close_expired_ratings,
+        "interval",
+        seconds=settings.sweep_seconds,
+        id="close-expired-ratings",
+        **options,
+    )
+    scheduler.add_job(recompute_provisional, "interval", hours=6, id="recompute-provisional", **options)
+    scheduler.start()
+    app[scheduler_key] = scheduler
+    app[ready_key]["scheduler"] = ""
+    try:
+        yield
+    finally:
+        app[ready_key]["scheduler"] = "stopped"
+        scheduler.shutdown(wait=False)
