@@ -28,6 +28,7 @@ from gateway.units import sync_units
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 TEST_DATABASE_URL = os.environ.get("WENZHENG_TEST_DATABASE_URL", "")
+POSTGRES_URL = os.environ.get("WENZHENG_TEST_POSTGRES_URL", "")
 TABLES = (
     "attachment",
     "inquiry_event",
@@ -59,16 +60,30 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(path)
 
 
+async def empty_tables(url: str) -> None:
+    await Tortoise.init(config=tortoise_config(url))
+    try:
+        await get_connection("default").execute_script(
+            f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"
+        )
+    finally:
+        await Tortoise.close_connections()
+
+
+@pytest.fixture
+async def postgres_url() -> str:
+    """A migrated, empty PostgreSQL database for tests that need one whatever the suite runs on."""
+    if not POSTGRES_URL:
+        pytest.skip("needs PostgreSQL: set WENZHENG_TEST_POSTGRES_URL (CI does)")
+    await apply_migrations(POSTGRES_URL)
+    await empty_tables(POSTGRES_URL)
+    return POSTGRES_URL
+
+
 @pytest.fixture
 async def database_url(migrated_template: str, tmp_path: Path) -> str:
     if TEST_DATABASE_URL:
-        await Tortoise.init(config=tortoise_config(TEST_DATABASE_URL))
-        try:
-            await get_connection("default").execute_script(
-                f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"
-            )
-        finally:
-            await Tortoise.close_connections()
+        await empty_tables(TEST_DATABASE_URL)
         return TEST_DATABASE_URL
     path = tmp_path / "wenzheng.sqlite3"
     shutil.copyfile(migrated_template, path)

@@ -1,0 +1,82 @@
+"""Several gateway processes on one PostgreSQL database: no duplicate case numbers, one winner per race.
+
+SQLite serves a single process, so these need WENZHENG_TEST_POSTGRES_URL (CI sets it) and skip without.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from core.models import InquiryEvent, Staff
+from gateway.auth import hash_password
+from gateway.db import open_database
+from gateway.settings import load_settings
+from gateway.units import sync_units
+
+WORKER = Path(__file__).with_name("worker.py")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def environment(url: str, tmp_path: Path) -> dict[str, str]:
+    return os.environ | {"WENZHENG_DATABASE__URL": url, "WENZHENG_DATA_DIR": str(tmp_path)}
+
+
+def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), *args],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen[str]) -> object:
+    out, _ = process.communicate("go\n", timeout=120)
+    assert process.returncode == 0
+    return json.loads(out)
+
+
+async def test_two_processes_never_issue_the_same_case_number(postgres_url: str, tmp_path: Path) -> None:
+    env = environment(postgres_url, tmp_path)
+    async with open_database(postgres_url):
+        await sync_units(load_settings(ROOT / "config.yaml", environ={}).units)
+    workers = [start(["intake", "40"], env) for _ in range(3)]
+    numbers = [n for worker in workers for n in finish(worker)]  # type: ignore[union-attr]
+    assert len(numbers) == len(set(numbers)) == 120
+    assert sorted(int(n.rsplit("-", 1)[1]) for n in numbers) == list(range(1, 121))
+
+
+async def test_two_processes_racing_to_dispatch_each_inquiry_one_wins(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    env = environment(postgres_url, tmp_path)
+    async with open_database(postgres_url):
+        await sync_units(load_settings(ROOT / "config.yaml", environ={}).units)
+        await Staff.create(
+            username="desk", display_name="desk", password_hash=hash_password("x" * 10), role="desk"
+        )
+    numbers = finish(start(["intake", "30"], env))
+    batch = tmp_path / "numbers.json"
+    batch.write_text(json.dumps(numbers))
+    racers = [start(["dispatch", str(batch), unit], env) for unit in ("rsj", "cgj")]
+    await asyncio.sleep(1)  # both connected and waiting
+    for racer in racers:
+        assert racer.stdin is not None
+        racer.stdin.write("go\n")
+        racer.stdin.flush()
+    results = [finish(racer) for racer in racers]
+    for number in numbers:  # type: ignore[union-attr]
+        assert sorted(r[number] for r in results) == ["lost", "won"]  # type: ignore[index]
+    async with open_database(postgres_url):
+        dispatches = Counter(
+            await InquiryEvent.filter(action="dispatch").values_list("inquiry_id", flat=True)
+        )
+    assert len(dispatches) == 30
+    assert set(dispatches.values()) == {1}

@@ -1,0 +1,60 @@
+"""A stand-in for one gateway process, for tests/gateway/test_several_processes.py.
+
+python tests/gateway/worker.py intake N      -> prints the N case numbers it issued (JSON)
+python tests/gateway/worker.py dispatch FILE UNIT -> waits for a line on stdin, dispatches every number
+                                                 in FILE to UNIT, prints {number: "won" | "lost"} (JSON)
+Settings come from the environment (WENZHENG_DATABASE__URL, ...), as for `wenzheng serve`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from core.actors import Actor
+from core.errors import IllegalAction
+from core.models import Staff
+from core.service import InquiryService, IntakeRequest
+from core.vocab import Channel, Kind
+from gateway.app import build_service
+from gateway.db import open_database
+from gateway.settings import Settings, load_settings
+
+
+async def intake(service: InquiryService, count: int) -> list[str]:
+    request = IntakeRequest(
+        channel=Channel.WEB, kind=Kind.COMPLAINT, category="chengguan", content="路灯不亮"
+    )
+    made = await asyncio.gather(*(service.intake(request, Actor.citizen()) for _ in range(count)))
+    return [inquiry.number for inquiry in made]
+
+
+async def dispatch(service: InquiryService, numbers: list[str], unit: str) -> dict[str, str]:
+    desk = Actor.of_staff(await Staff.get(username="desk"))
+    await asyncio.to_thread(sys.stdin.readline)  # the starting gun, so both processes race
+
+    async def one(number: str) -> tuple[str, str]:
+        try:
+            await service.act(number, "dispatch", desk, {"unit": unit})
+            return number, "won"
+        except IllegalAction:
+            return number, "lost"
+
+    return dict(await asyncio.gather(*(one(n) for n in numbers)))
+
+
+async def main(argv: list[str], settings: Settings, numbers: list[str]) -> object:
+    service = build_service(settings)
+    async with open_database(settings.database_url):
+        if argv[0] == "intake":
+            return await intake(service, int(argv[1]))
+        return await dispatch(service, numbers, argv[2])
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    config = load_settings(Path(__file__).resolve().parents[2] / "config.yaml")
+    batch = json.loads(Path(args[1]).read_text()) if args[0] == "dispatch" else []
+    print(json.dumps(asyncio.run(main(args, config, batch))))
