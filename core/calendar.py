@@ -67,6 +67,9 @@ class WorkCalendar:
                     f"and {override.kind} ({override.name})"
                 )
         self._complete_years = frozenset(complete_years)
+        # chinese_calendar scans its whole table on every call to check the year range; a deadline walks
+        # many days on every intake, and the answers never change for one instance, so keep them.
+        self._answers: dict[dt.date, tuple[bool, bool]] = {}
 
     @classmethod
     def from_file(cls, path: str | Path | None) -> WorkCalendar:
@@ -88,6 +91,12 @@ class WorkCalendar:
         # rather than guess (and a datetime never equals a date key in the override table).
         if isinstance(day, dt.datetime) or not isinstance(day, dt.date):
             raise TypeError(f"expected a date, got {day!r}")
+        answer = self._answers.get(day)
+        if answer is None:
+            answer = self._answers[day] = self._answer(day)
+        return answer
+
+    def _answer(self, day: dt.date) -> tuple[bool, bool]:
         override = self._overrides.get(day)
         if override is not None:
             return override.kind == "workday", True

@@ -23,16 +23,21 @@ def new_query_code() -> str:
     return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(QUERY_CODE_LENGTH))
 
 
-async def next_case_number(connection: BaseDBAsyncClient, now: datetime) -> str:
-    """Issue the next number of ``now``'s Beijing day; call inside the intake transaction."""
-    day = now.astimezone(BEIJING).strftime("%Y%m%d")
-    placeholder = "$1" if connection.capabilities.dialect == "postgres" else "?"
+def case_day(now: datetime) -> str:
+    """The Beijing-time day a case number issued at ``now`` carries, as YYYYMMDD."""
+    return now.astimezone(BEIJING).strftime("%Y%m%d")
+
+
+async def next_case_numbers(connection: BaseDBAsyncClient, day: str, count: int) -> list[str]:
+    """Issue ``count`` consecutive numbers of ``day``; call inside the transaction that uses them."""
+    placeholder = ("$1", "$2") if connection.capabilities.dialect == "postgres" else ("?1", "?2")
     sql = (
-        f"INSERT INTO case_counter (day, issued) VALUES ({placeholder}, 1) "
-        "ON CONFLICT (day) DO UPDATE SET issued = case_counter.issued + 1 RETURNING issued"
+        f"INSERT INTO case_counter (day, issued) VALUES ({placeholder[0]}, {placeholder[1]}) "
+        f"ON CONFLICT (day) DO UPDATE SET issued = case_counter.issued + {placeholder[1]} RETURNING issued"
     )
-    rows = await connection.execute_query_dict(sql, [day])
-    return f"{PREFIX}{day}-{rows[0]['issued']:05d}"
+    rows = await connection.execute_query_dict(sql, [day, count])
+    last = int(rows[0]["issued"])
+    return [f"{PREFIX}{day}-{n:05d}" for n in range(last - count + 1, last + 1)]
 
 
 def normalise_number(text: str) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,11 +21,13 @@ from core.actions import HANDLERS, Change, Context
 from core.actors import Actor
 from core.deadlines import Deadline, DeadlineCalculator
 from core.errors import ConcurrentUpdate, Forbidden, IllegalAction, InvalidInput, NotFound
-from core.models import Citizen, CitizenIdentity, Inquiry, InquiryEvent, InquiryMessage
-from core.numbers import new_query_code, next_case_number, normalise_number
+from core.group_commit import GroupCommit
+from core.intake import IntakeRequest, PendingIntake, write_intakes
+from core.models import Inquiry, InquiryEvent, InquiryMessage
+from core.numbers import normalise_number
 from core.rules import Rules
 from core.states import Action, State, allowed_actions, next_state
-from core.vocab import UNIT_ROLES, Channel, CloseReason, Kind, Rating, Role
+from core.vocab import UNIT_ROLES, CloseReason, Kind, Rating, Role
 
 log = logging.getLogger(__name__)
 
@@ -59,25 +60,6 @@ SYSTEM_ACTIONS = frozenset({Action.CLOSE_UNRATED})
 MAX_CONTENT = 5000
 
 
-@dataclass(frozen=True)
-class IntakeRequest:
-    channel: Channel
-    kind: Kind
-    category: str
-    content: str
-    location: str = ""
-    latitude: float | None = None
-    longitude: float | None = None
-    contact_name: str = ""
-    contact_phone: str = ""
-    consent_to_publish: bool = False
-    raw: str = ""
-    message_kind: str = "text"
-    dedupe_key: str | None = None
-    identity: str | None = None
-    """The citizen's id on ``channel`` (openid, Weibo uid), to find or create the citizen."""
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -92,49 +74,25 @@ class InquiryService:
         self.rules = rules
         self.deadlines = deadlines
         self.clock = clock
+        self._intakes: GroupCommit[PendingIntake, Inquiry] = GroupCommit(write_intakes)
 
     async def intake(self, request: IntakeRequest, actor: Actor) -> Inquiry:
-        """Register a new inquiry in ``received`` and its first message; returns it saved."""
+        """Register a new inquiry in ``received`` with its first message and audit event.
+
+        Idempotent on ``request.dedupe_key``: a repeat gives back the inquiry stored the first time.
+        Returns only once the inquiry is committed (intakes arriving together share one commit).
+        """
         self._check_intake(request, actor)
         now = self.clock()
         category = self.rules.category(request.category)
-        promise = self.deadlines.due(now, category.reply)
-        async with in_transaction() as connection:
-            citizen = await self._citizen(request)
-            inquiry = await Inquiry.create(
-                number=await next_case_number(connection, now),
-                query_code=new_query_code(),
-                kind=request.kind,
-                category=request.category,
-                channel=request.channel,
-                state=State.RECEIVED,
-                citizen=citizen,
-                content=request.content,
-                location=request.location,
-                latitude=request.latitude,
-                longitude=request.longitude,
-                contact_name=request.contact_name,
-                contact_phone=request.contact_phone,
-                consent_to_publish=request.consent_to_publish and request.kind != Kind.CONDUCT,
-                urgent=category.urgent or request.kind == Kind.CONDUCT,
-                promised_reply_at=promise.due_at,
-                deadlines_provisional=promise.provisional,
-                created_at=now,
-                updated_at=now,
-            )
-            await InquiryMessage.create(
-                inquiry=inquiry,
-                direction="in",
-                channel=request.channel,
-                kind=request.message_kind,
-                text=request.content,
-                payload=request.raw,
-                dedupe_key=request.dedupe_key,
-                created_at=now,
-            )
-            await self._record(
-                inquiry, "intake", actor, "", State.RECEIVED, {"channel": request.channel}, now
-            )
+        pending = PendingIntake(
+            request=request,
+            actor=actor,
+            now=now,
+            promise=self.deadlines.due(now, category.reply),
+            urgent=category.urgent or request.kind == Kind.CONDUCT,
+        )
+        inquiry = await self._intakes.submit(pending)
         log.info("inquiry received", extra={"case": inquiry.number, "channel": request.channel})
         return inquiry
 
@@ -148,21 +106,6 @@ class InquiryService:
             raise InvalidInput("诉求内容不能为空")
         if len(content) > MAX_CONTENT:
             raise InvalidInput(f"诉求内容不能超过 {MAX_CONTENT} 字")
-
-    @staticmethod
-    async def _citizen(request: IntakeRequest) -> Citizen:
-        if request.identity:
-            identity = await CitizenIdentity.get_or_none(
-                channel=request.channel, external_id=request.identity
-            ).prefetch_related("citizen")
-            if identity is not None:
-                return identity.citizen
-        citizen = await Citizen.create(name=request.contact_name, phone=request.contact_phone)
-        if request.identity:
-            await CitizenIdentity.create(
-                citizen=citizen, channel=request.channel, external_id=request.identity
-            )
-        return citizen
 
     async def get(self, number: str, actor: Actor) -> Inquiry:
         """The inquiry ``number`` if ``actor`` may see it; :class:`NotFound` otherwise."""

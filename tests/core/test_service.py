@@ -420,3 +420,34 @@ async def test_the_sweep_closes_only_expired_rating_windows(
     assert (await Inquiry.get(number=late)).state == State.REPLIED
     assert (await events_of(await Inquiry.get(number=early)))[-1][:2] == ("close-unrated", "系统")
     assert await svc.close_expired_ratings() == 0
+
+
+async def test_intake_is_idempotent_on_the_dedupe_key(svc: InquiryService) -> None:
+    first = await svc.intake(request(dedupe_key="wechat:o1:1001"), Actor.citizen())
+    again = await svc.intake(request(dedupe_key="wechat:o1:1001", content="重发"), Actor.citizen())
+    assert (again.id, again.number) == (first.id, first.number)
+    together = await asyncio.gather(
+        *(svc.intake(request(dedupe_key="k2"), Actor.citizen()) for _ in range(3))
+    )
+    assert len({i.number for i in together}) == 1
+    assert await Inquiry.all().count() == 2
+    assert await InquiryMessage.filter(dedupe_key="k2").count() == 1
+
+
+async def test_intakes_arriving_together_each_get_their_own_inquiry_and_event(svc: InquiryService) -> None:
+    made = await asyncio.gather(
+        *(svc.intake(request(content=f"第{n}件", dedupe_key=f"d{n}"), Actor.citizen()) for n in range(20))
+    )
+    for n, inquiry in enumerate(made):
+        stored = await Inquiry.get(id=inquiry.id)
+        assert (stored.number, stored.content) == (inquiry.number, f"第{n}件")
+        assert await events_of(stored) == [("intake", "来信人", "", "received")]
+        assert (await InquiryMessage.get(inquiry_id=inquiry.id)).dedupe_key == f"d{n}"
+
+
+async def test_a_channel_identity_finds_the_same_citizen(svc: InquiryService) -> None:
+    first = await svc.intake(request(channel=Channel.WECHAT, identity="openid-1"), Actor.citizen())
+    second = await svc.intake(request(channel=Channel.WECHAT, identity="openid-1"), Actor.citizen())
+    other = await svc.intake(request(channel=Channel.WEIBO, identity="openid-1"), Actor.citizen())
+    assert first.citizen_id == second.citizen_id != other.citizen_id
+    assert first.citizen_id is not None
