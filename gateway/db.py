@@ -58,6 +58,10 @@ async def open_database(url: str, *, require_migrated: bool = True) -> AsyncIter
     """Connect for the lifetime of the block; with ``require_migrated``, refuse a stale schema."""
     try:
         await Tortoise.init(config=tortoise_config(url))
+        # Tortoise keeps connections per task context: a block entered in one task and left in another
+        # (aiohttp runs start-up and clean-up in different tasks under test servers) must close this
+        # very connection, not whatever the leaving task's context holds.
+        connection = get_connection("default")
         if require_migrated:
             pending = await pending_migrations()
             if pending:
@@ -74,4 +78,5 @@ async def open_database(url: str, *, require_migrated: bool = True) -> AsyncIter
     try:
         yield
     finally:
+        await connection.close()
         await Tortoise.close_connections()
