@@ -16,7 +16,7 @@ from core.actors import Actor
 from core.deadlines import Deadline, DeadlineCalculator
 from core.errors import IllegalAction, InvalidInput
 from core.models import Inquiry, Unit
-from core.rules import Rules
+from core.rules import CategoryRule, Rules
 from core.states import Action
 from core.vocab import RATING_LABELS, CloseReason, Kind, Rating
 
@@ -93,12 +93,16 @@ async def _dispatch_target(ctx: Context, *, default_to_category: bool) -> Unit:
     return unit
 
 
+def _rule(ctx: Context) -> CategoryRule:
+    return ctx.rules.deadlines_for(ctx.inquiry.kind, ctx.inquiry.category)
+
+
 def _ack_deadline(ctx: Context) -> Deadline:
-    return ctx.deadlines.due(ctx.now, ctx.rules.category(ctx.inquiry.category).ack)
+    return ctx.deadlines.due(ctx.now, _rule(ctx).ack)
 
 
 def _reply_deadline(ctx: Context) -> Deadline:
-    return ctx.deadlines.due(ctx.now, ctx.rules.category(ctx.inquiry.category).reply)
+    return ctx.deadlines.due(ctx.now, _rule(ctx).reply)
 
 
 def _dispatched_to(ctx: Context, unit: Unit) -> Change:
@@ -151,7 +155,11 @@ async def acknowledge(ctx: Context) -> Change:
 async def return_(ctx: Context) -> Change:
     reason = text_field(ctx.data, "reason", limit=MAX_REASON)
     return Change(
-        fields={"return_count": ctx.inquiry.return_count + 1, "extension_pending_days": 0},
+        fields={
+            "return_count": ctx.inquiry.return_count + 1,
+            "extension_pending_days": 0,
+            "extension_pending_reason": "",
+        },
         event={"reason": reason},
     )
 
@@ -216,6 +224,7 @@ def _answered(ctx: Context, text: str, signature: str) -> dict[str, Any]:
         "replied_at": ctx.now,
         "rating_due_at": ctx.now + timedelta(days=ctx.rules.rating_window_days),
         "extension_pending_days": 0,
+        "extension_pending_reason": "",
     }
 
 

@@ -30,3 +30,12 @@ class Rules:
 
     def category(self, code: str) -> CategoryRule:
         return self.categories[code]
+
+    def deadlines_for(self, kind: str, category: str) -> CategoryRule:
+        """The rule whose deadlines apply: a conduct complaint, whatever its category, is handled on
+        the discipline-inspection unit's (urgent) clock, the first category routed there."""
+        if kind == "conduct":
+            for rule in self.categories.values():
+                if rule.unit_code == self.conduct_unit:
+                    return rule
+        return self.categories[category]

@@ -84,7 +84,7 @@ class InquiryService:
         """
         self._check_intake(request, actor)
         now = self.clock()
-        category = self.rules.category(request.category)
+        category = self.rules.deadlines_for(request.kind, request.category)
         pending = PendingIntake(
             request=request,
             actor=actor,
@@ -184,7 +184,7 @@ class InquiryService:
 
     def _recomputed(self, inquiry: Inquiry) -> dict[str, Any]:
         """The deadline field of the inquiry's current step, recomputed; empty if nothing changes."""
-        category = self.rules.category(inquiry.category)
+        category = self.rules.deadlines_for(inquiry.kind, inquiry.category)
         match inquiry.state:
             case State.RECEIVED:
                 name, start, policy = "promised_reply_at", inquiry.created_at, category.reply

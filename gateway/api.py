@@ -7,6 +7,7 @@ Answers: 200/201 with the inquiry; 400 bad body; 401 no or bad token; 403 the ro
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +26,8 @@ from gateway import serialize
 from gateway.auth import authenticate, issue_token, staff_for_token
 from gateway.keys import actor_key, service_key, settings_key, staff_key
 from gateway.openapi import openapi_document
+
+log = logging.getLogger(__name__)
 
 PUBLIC_ROUTES = frozenset({"/api/v1/auth/login", "/api/v1/openapi.json"})
 MAX_PER_PAGE = 100
@@ -62,7 +65,25 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
     except web.HTTPException as http_error:
         if http_error.status < 400:
             raise
-        return error(http_error.status, http_error.reason)
+        response = error(http_error.status, _http_reason(request, http_error))
+        if "Allow" in http_error.headers:
+            response.headers["Allow"] = http_error.headers["Allow"]
+        return response
+    except Exception:
+        # never an HTML 500 page: the staff API answers in JSON even when it fails
+        log.exception("staff API error", extra={"path": request.path, "method": request.method})
+        return error(500, "服务器内部错误，请稍后重试")
+
+
+def _http_reason(request: web.Request, http_error: web.HTTPException) -> str:
+    match http_error.status:
+        case 404:
+            return "没有这个接口"
+        case 405:
+            return f"该接口不支持 {request.method} 方法"
+        case 413:
+            return f"请求体过大（上限 {request.client_max_size // 1024} KiB）"
+    return http_error.reason
 
 
 @web.middleware
@@ -102,11 +123,34 @@ async def json_body(request: web.Request) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested deeper than the parser goes
         raise InvalidInput("请求体不是合法的 JSON") from None
     if not isinstance(body, dict):
         raise InvalidInput("请求体应为 JSON 对象")
+    if not _storable(body):
+        raise InvalidInput("请求体含有无法保存的字符（如 \\u0000）")
     return body
+
+
+def _storable(value: Any) -> bool:
+    """Whether every string in a parsed JSON value can be stored: no NUL (PostgreSQL refuses it in text)
+    and no lone surrogate such as "\\ud800" (not encodable as UTF-8). Iterative: bodies nest deep."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return False
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 async def login(request: web.Request) -> web.Response:
@@ -158,7 +202,9 @@ def _positive_int(query: Any, name: str, default: int, high: int) -> int:
     value = query.get(name)
     if value is None:
         return default
-    if not value.isdigit() or not 1 <= int(value) <= high:
+    # ASCII digits only: str.isdigit() also accepts "²" (int() refuses it) and "٣"; and a bounded length,
+    # since int() refuses more than 4300 digits
+    if not (value.isascii() and value.isdigit() and len(value) <= 9) or not 1 <= int(value) <= high:
         raise InvalidInput(f"参数 {name} 应为 1 到 {high} 之间的整数")
     return int(value)
 
@@ -180,7 +226,9 @@ async def list_inquiries(request: web.Request) -> web.Response:
     now = datetime.now(UTC)
     filters = Q()
     if actor.is_unit_staff:
-        filters &= Q(unit_id=actor.unit_id)
+        # as Actor.can_see: a unit's staff see their unit's inquiries only, and one without a unit none
+        # (Q(unit_id=None) would be "IS NULL", i.e. every inquiry not yet dispatched)
+        filters &= Q(unit_id=actor.unit_id) if actor.unit_id is not None else Q(id__in=[])
     if (state := _enum(query, "state", State)) is not None:
         filters &= Q(state=state)
     if (kind := _enum(query, "kind", Kind)) is not None:
@@ -206,6 +254,8 @@ async def list_inquiries(request: web.Request) -> web.Response:
     if q := query.get("q", "").strip():
         if len(q) > 100:
             raise InvalidInput("搜索词不能超过 100 字")
+        if not _storable(q):
+            raise InvalidInput("搜索词含有无效字符")
         filters &= Q(number=normalise_number(q)) | Q(content__icontains=q)
     page = _positive_int(query, "page", 1, 100_000)
     per_page = _positive_int(query, "per_page", 20, MAX_PER_PAGE)
@@ -262,18 +312,23 @@ async def register_inquiry(request: web.Request) -> web.Response:
     return await _detail_response(request, inquiry, status=201)
 
 
+def _number(request: web.Request) -> str:
+    number = request.match_info["number"]
+    if len(number) > 40 or not _storable(number):  # a case number is 16 characters
+        raise NotFound(f"没有找到诉求 {number[:40]}")
+    return number
+
+
 async def get_inquiry(request: web.Request) -> web.Response:
     service = request.config_dict[service_key]
-    inquiry = await service.get(request.match_info["number"], request[actor_key])
+    inquiry = await service.get(_number(request), request[actor_key])
     return await _detail_response(request, inquiry)
 
 
 async def act(request: web.Request) -> web.Response:
     body = await json_body(request)
     service = request.config_dict[service_key]
-    inquiry = await service.act(
-        request.match_info["number"], request.match_info["action"], request[actor_key], body
-    )
+    inquiry = await service.act(_number(request), request.match_info["action"], request[actor_key], body)
     return await _detail_response(request, inquiry)
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.service import ACTION_ROLES
 from core.states import Action, State
-from core.vocab import Channel, Kind, Rating, Role
+from core.vocab import Channel, Kind, Rating
 
 ACTION_BODIES: dict[str, dict[str, Any]] = {
     Action.DISPATCH: {"unit": {"type": "string", "description": "unit code; default: the category's unit"}},
@@ -57,6 +58,7 @@ ERRORS = {
     "403": _error("the role may not do this"),
     "404": _error("no such inquiry, or another unit's"),
 }
+TOO_LARGE = {"413": _error("request body over the size limit (256 KiB)")}
 
 
 def _number_param() -> dict[str, Any]:
@@ -101,7 +103,9 @@ def openapi_document() -> dict[str, Any]:
                         "reply_due_at": {"type": ["string", "null"], "format": "date-time"},
                         "rating": {
                             "type": "object",
-                            "properties": {"value": {**enum(Rating), "type": ["string", "null"]}},
+                            "properties": {
+                                "value": {"type": ["string", "null"], "enum": [*enum(Rating)["enum"], None]}
+                            },
                         },
                         "allowed_actions": {"type": "array", "items": {"type": "string"}},
                         "messages": {"type": "array", "items": {"type": "object"}},
@@ -144,6 +148,7 @@ def openapi_document() -> dict[str, Any]:
                         "200": {"description": "signed in: {token, expires_at}"},
                         "400": ERRORS["400"],
                         "401": _error("wrong username or password"),
+                        **TOO_LARGE,
                     },
                 }
             },
@@ -220,6 +225,7 @@ def openapi_document() -> dict[str, Any]:
                         "400": ERRORS["400"],
                         "401": ERRORS["401"],
                         "403": ERRORS["403"],
+                        **TOO_LARGE,
                     },
                 },
             },
@@ -236,7 +242,11 @@ def openapi_document() -> dict[str, Any]:
             },
             "/inquiries/{number}/actions/{action}": {
                 "post": {
-                    "summary": "Take an action; roles: " + ", ".join(r.value for r in Role),
+                    "summary": "Take an action on an inquiry",
+                    "description": "Who may take each action (by role):\n\n"
+                    + "\n".join(
+                        f"- `{action}`: {', '.join(sorted(roles))}" for action, roles in ACTION_ROLES.items()
+                    ),
                     "parameters": [
                         _number_param(),
                         {
@@ -256,6 +266,7 @@ def openapi_document() -> dict[str, Any]:
                         "409": _error(
                             "the current state does not allow it (or someone else changed it first)"
                         ),
+                        **TOO_LARGE,
                     },
                 }
             },

@@ -30,6 +30,23 @@ def beijing(value: datetime | None) -> str | None:
     return value.astimezone(BEIJING).isoformat(timespec="seconds") if value else None
 
 
+def _event_data(data: Any) -> Any:
+    """An event's data with its times (``*_at``, stored as UTC ISO text) shown in Beijing time too."""
+    if not isinstance(data, dict):
+        return data
+    return {key: _beijing_text(value) if key.endswith("_at") else value for key, value in data.items()}
+
+
+def _beijing_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return beijing(moment) if moment.tzinfo is not None else value
+
+
 def overdue(row: Mapping[str, Any] | Inquiry, now: datetime) -> dict[str, bool]:
     get = row.get if isinstance(row, Mapping) else lambda k: getattr(row, k)
     state = get("state")
@@ -183,7 +200,7 @@ def detail(
                 "actor": {"kind": e.actor_kind, "name": e.actor_name},
                 "from": e.from_state or None,
                 "to": e.to_state,
-                "data": e.data,
+                "data": _event_data(e.data),
                 "at": beijing(e.created_at),
             }
             for e in events

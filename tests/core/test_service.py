@@ -451,3 +451,22 @@ async def test_a_channel_identity_finds_the_same_citizen(svc: InquiryService) ->
     other = await svc.intake(request(channel=Channel.WEIBO, identity="openid-1"), Actor.citizen())
     assert first.citizen_id == second.citizen_id != other.citizen_id
     assert first.citizen_id is not None
+
+
+async def test_a_conduct_complaint_runs_on_the_discipline_units_urgent_clock(
+    svc: InquiryService, people: dict[str, Actor]
+) -> None:
+    inquiry = await svc.intake(request(kind=Kind.CONDUCT, category="chengguan"), Actor.citizen())
+    dispatched = await svc.act(inquiry.number, "dispatch", people["desk"], {})
+    assert dispatched.ack_due_at == START + timedelta(hours=2)  # 政风行风: 2 natural hours
+
+
+async def test_a_return_or_reply_clears_a_pending_extension(
+    svc: InquiryService, people: dict[str, Actor]
+) -> None:
+    number = (await svc.intake(request(), Actor.citizen())).number
+    await svc.act(number, "dispatch", people["desk"], {})
+    await svc.act(number, "acknowledge", people["rsj"], {})
+    await svc.act(number, "request-extension", people["rsj"], {"days": 3, "reason": "核查"})
+    replied = await svc.act(number, "reply", people["rsj"], {"text": "答复", "resolved": True})
+    assert (replied.extension_pending_days, replied.extension_pending_reason) == (0, "")

@@ -205,7 +205,10 @@ def test_python_m_gateway_serves_after_migrate(env: dict[str, str], spawned: lis
         text=True,
     )
     spawned.append(process)
-    assert wait_ready(port, process) == {"status": "ready", "checks": {"database": "ok", "scheduler": "ok", "migrations": "ok"}}
+    assert wait_ready(port, process) == {
+        "status": "ready",
+        "checks": {"database": "ok", "scheduler": "ok", "migrations": "ok"},
+    }
 
 
 def test_demo_prints_accounts_and_serves_sample_inquiries(spawned: list) -> None:
