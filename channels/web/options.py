@@ -14,3 +14,5 @@ class WebOptions:
     submissions_per_minute: int = 5
     submissions_per_day: int = 50
     """Form and rating submissions allowed per client address."""
+    city_name: str = "乌鲁木齐市"
+    """Shown in the pages' header and titles."""

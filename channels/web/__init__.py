@@ -1,0 +1,48 @@
+"""The web channel: the citizen's form, receipt, tracking and rating pages (server-rendered, 简体中文).
+
+:func:`setup_web_channel` adds the routes of :mod:`channels.web.routes` and the stylesheet under
+``/static/web/`` to the gateway's application.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from aiohttp import web
+
+from channels.web.csrf import CsrfTokens
+from channels.web.options import WebOptions
+from channels.web.pages import STATIC, Pages
+from channels.web.ratelimit import SlidingWindowLimiter
+from channels.web.routes import FAILED_LOOKUPS_PER_DAY, FAILED_LOOKUPS_PER_MINUTE, WebChannel
+from core.service import InquiryService
+
+__all__ = ["WebOptions", "setup_web_channel"]
+
+log = logging.getLogger(__name__)
+
+
+def setup_web_channel(app: web.Application, service: InquiryService, options: WebOptions) -> None:
+    """Add the citizen pages and their stylesheet to ``app``."""
+    secret_key = options.secret_key
+    if not secret_key:
+        # Forms still work, but only within this process and until it restarts.
+        log.warning("no secret_key configured: the web channel signs its forms with a temporary key")
+        secret_key = secrets.token_urlsafe(32)
+    static = app.router.add_static("/static/web/", STATIC, name="web-static")
+    pages = Pages(
+        {
+            "city_name": options.city_name,
+            "css_url": str(static.url_for(filename="web.css", append_version=True)),
+        }
+    )
+    channel = WebChannel(
+        service,
+        options,
+        pages=pages,
+        csrf=CsrfTokens(secret_key, secure=options.public_base_url.startswith("https://")),
+        limiter=SlidingWindowLimiter(options.submissions_per_minute, options.submissions_per_day),
+        lookups=SlidingWindowLimiter(FAILED_LOOKUPS_PER_MINUTE, FAILED_LOOKUPS_PER_DAY),
+    )
+    app.router.add_routes(channel.routes())
