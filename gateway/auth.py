@@ -49,7 +49,7 @@ async def issue_token(staff: Staff, hours: int) -> tuple[str, datetime]:
 
 
 async def staff_for_token(token: str) -> Staff | None:
-    row = await StaffToken.get_or_none(token_hash=_digest(token)).prefetch_related("staff")
+    row = await StaffToken.get_or_none(token_hash=_digest(token)).select_related("staff")
     if row is None or row.expires_at <= datetime.now(UTC) or not row.staff.active:
         return None
     return row.staff

@@ -95,7 +95,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
     port = settings.server.port if args.port is None else args.port
     build_service(settings)  # bad calendar or office hours: fail before binding the port
     _check_migrated(settings)
-    web.run_app(create_app(settings), host=host, port=port, print=None)
+    web.run_app(create_app(settings), host=host, port=port, print=None, access_log=None)
 
 
 def _check_migrated(settings: Settings) -> None:

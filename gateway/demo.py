@@ -86,7 +86,7 @@ def run_demo(host: str, port: int, config: Path | None) -> None:
         password = secrets.token_urlsafe(9)
         tracking = asyncio.run(_seed(settings, password))
         _print_welcome(settings, password, tracking)
-        web.run_app(create_app(settings), host=host, port=port, print=None)
+        web.run_app(create_app(settings), host=host, port=port, print=None, access_log=None)
 
 
 async def _seed(settings: Settings, password: str) -> str:

@@ -116,7 +116,11 @@ def openapi_document() -> dict[str, Any]:
                     "type": "object",
                     "properties": {
                         "items": {"type": "array", "items": {"type": "object"}},
-                        "total": {"type": "integer"},
+                        "total": {
+                            "type": "integer",
+                            "description": "exact up to 10,000, then 10,000 (see total_exact)",
+                        },
+                        "total_exact": {"type": "boolean"},
                         "page": {"type": "integer"},
                         "per_page": {"type": "integer"},
                     },

@@ -68,7 +68,8 @@ LIST_FIELDS = (
     "category",
     "channel",
     "state",
-    "unit_id",
+    "unit__code",
+    "unit__name",
     "content",
     "urgent",
     "created_at",
@@ -78,8 +79,8 @@ LIST_FIELDS = (
 )
 
 
-def list_item(row: Mapping[str, Any], units: UnitMap, rules: Rules, now: datetime) -> dict[str, Any]:
-    """One row of ``GET /inquiries`` from a ``.values(*LIST_FIELDS)`` dict."""
+def list_item(row: Mapping[str, Any], rules: Rules, now: datetime) -> dict[str, Any]:
+    """One row of ``GET /inquiries`` from a ``.values(*LIST_FIELDS)`` dict (the unit joined in)."""
     content = row["content"]
     return {
         "number": row["number"],
@@ -90,7 +91,7 @@ def list_item(row: Mapping[str, Any], units: UnitMap, rules: Rules, now: datetim
         "channel": row["channel"],
         "state": row["state"],
         "state_label": STATE_LABELS[State(row["state"])],
-        "unit": _unit(units, row["unit_id"]),
+        "unit": {"code": row["unit__code"], "name": row["unit__name"]} if row["unit__code"] else None,
         "summary": content[:80] + ("…" if len(content) > 80 else ""),
         "urgent": row["urgent"],
         "created_at": beijing(row["created_at"]),
