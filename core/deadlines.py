@@ -76,6 +76,8 @@ class DeadlineCalculator:
         self._calendar = calendar
         self._office_hours = office_hours
         self._day_counting = DayCounting(day_counting)
+        # Every intake walks the same few days: the answers for one calendar never change.
+        self._walks: dict[tuple[dt.date, int], tuple[dt.date, bool]] = {}
 
     def due(self, start: dt.datetime, policy: DeadlinePolicy) -> Deadline:
         start = _aware(start, "start")
@@ -153,6 +155,12 @@ class DeadlineCalculator:
 
     def _nth_workday_after(self, day: dt.date, n: int) -> tuple[dt.date, bool]:
         """The n-th working day strictly after ``day``, and whether a fallback day was consulted."""
+        key = (day, n)
+        if (known := self._walks.get(key)) is None:
+            known = self._walks[key] = self._walk(day, n)
+        return known
+
+    def _walk(self, day: dt.date, n: int) -> tuple[dt.date, bool]:
         provisional = False
         for _ in range(MAX_WALK_DAYS):
             day += _ONE_DAY

@@ -114,7 +114,7 @@ async def _citizen(request: IntakeRequest) -> Citizen | None:
 
 def _inquiry(pending: PendingIntake, number: str, citizen: Citizen | None) -> Inquiry:
     request = pending.request
-    return Inquiry(
+    return Inquiry.construct(
         number=number,
         query_code=new_query_code(),
         kind=request.kind,
@@ -139,7 +139,7 @@ def _inquiry(pending: PendingIntake, number: str, citizen: Citizen | None) -> In
 
 def _message(pending: PendingIntake, inquiry: Inquiry) -> InquiryMessage:
     request = pending.request
-    return InquiryMessage(
+    return InquiryMessage.construct(
         inquiry_id=inquiry.id,
         direction="in",
         channel=request.channel,
@@ -153,7 +153,7 @@ def _message(pending: PendingIntake, inquiry: Inquiry) -> InquiryMessage:
 
 def _event(pending: PendingIntake, inquiry: Inquiry) -> InquiryEvent:
     actor = pending.actor
-    return InquiryEvent(
+    return InquiryEvent.construct(
         inquiry_id=inquiry.id,
         action="intake",
         actor_kind=actor.kind,

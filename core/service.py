@@ -58,6 +58,15 @@ CITIZEN_ACTIONS = frozenset({Action.RATE})
 SYSTEM_ACTIONS = frozenset({Action.CLOSE_UNRATED})
 
 MAX_CONTENT = 5000
+INTAKE_LIMITS = {
+    "location": 200,
+    "contact_name": 64,
+    "contact_phone": 32,
+    "message_kind": 32,
+    "dedupe_key": 200,
+    "identity": 128,
+}
+"""Lengths of the columns the intake fills from a request's text fields."""
 
 
 def utcnow() -> datetime:
@@ -106,6 +115,11 @@ class InquiryService:
             raise InvalidInput("诉求内容不能为空")
         if len(content) > MAX_CONTENT:
             raise InvalidInput(f"诉求内容不能超过 {MAX_CONTENT} 字")
+        # the batch writer inserts without the ORM's per-field validation: the limits are checked here
+        for name, limit in INTAKE_LIMITS.items():
+            value = getattr(request, name)
+            if value is not None and len(value) > limit:
+                raise InvalidInput(f"字段 {name} 不能超过 {limit} 字")
 
     async def get(self, number: str, actor: Actor) -> Inquiry:
         """The inquiry ``number`` if ``actor`` may see it; :class:`NotFound` otherwise."""

@@ -470,3 +470,13 @@ async def test_a_return_or_reply_clears_a_pending_extension(
     await svc.act(number, "request-extension", people["rsj"], {"days": 3, "reason": "核查"})
     replied = await svc.act(number, "reply", people["rsj"], {"text": "答复", "resolved": True})
     assert (replied.extension_pending_days, replied.extension_pending_reason) == (0, "")
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"),
+    [("location", 200), ("contact_name", 64), ("contact_phone", 32), ("dedupe_key", 200), ("identity", 128)],
+)
+async def test_intake_refuses_overlong_fields(svc: InquiryService, field: str, limit: int) -> None:
+    with pytest.raises(InvalidInput, match=f"字段 {field} 不能超过 {limit} 字"):
+        await svc.intake(request(**{field: "x" * (limit + 1)}), Actor.citizen())
+    assert await Inquiry.all().count() == 0
