@@ -61,6 +61,11 @@ ERRORS = {
 TOO_LARGE = {"413": _error("request body over the size limit (256 KiB)")}
 
 
+def _json_body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 def _number_param() -> dict[str, Any]:
     return {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}
 
@@ -133,21 +138,10 @@ def openapi_document() -> dict[str, Any]:
                 "post": {
                     "summary": "Sign in; returns a bearer token",
                     "security": [],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "username": {"type": "string"},
-                                        "password": {"type": "string"},
-                                    },
-                                    "required": ["username", "password"],
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _json_body(
+                        {"username": {"type": "string"}, "password": {"type": "string"}},
+                        ["username", "password"],
+                    ),
                     "responses": {
                         "200": {"description": "signed in: {token, expires_at}"},
                         "400": ERRORS["400"],
@@ -203,27 +197,19 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "post": {
                     "summary": "The desk registers an inquiry received by phone, letter or visit",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "content": {"type": "string"},
-                                        "kind": enum(Kind),
-                                        "category": {"type": "string"},
-                                        "channel": {"type": "string", "default": "desk"},
-                                        "location": {"type": "string"},
-                                        "contact_name": {"type": "string"},
-                                        "contact_phone": {"type": "string"},
-                                        "consent_to_publish": {"type": "boolean"},
-                                    },
-                                    "required": ["content", "kind", "category"],
-                                }
-                            }
+                    "requestBody": _json_body(
+                        {
+                            "content": {"type": "string"},
+                            "kind": enum(Kind),
+                            "category": {"type": "string"},
+                            "channel": {"type": "string", "default": "desk"},
+                            "location": {"type": "string"},
+                            "contact_name": {"type": "string"},
+                            "contact_phone": {"type": "string"},
+                            "consent_to_publish": {"type": "boolean"},
                         },
-                    },
+                        ["content", "kind", "category"],
+                    ),
                     "responses": {
                         "201": _json("Inquiry", "registered"),
                         "400": ERRORS["400"],

@@ -8,15 +8,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from staff_api import act, bearer, get, post
 
 from core.actors import Actor
 from core.deadlines import Deadline
-from core.models import Inquiry, InquiryEvent, Staff, Unit
+from core.models import Inquiry, InquiryEvent, Staff
 from core.service import InquiryService
-from gateway.auth import issue_token
 from gateway.serialize import beijing
 
-API = "/api/v1"
 CASE_NUMBER = re.compile(r"WZ\d{8}-\d{5}")
 BEIJING_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00")
 
@@ -33,32 +32,6 @@ async def staff(client: Any) -> dict[str, dict[str, str]]:
         "supervisor": ("supervisor", None),
     }
     return {name: await bearer(name, role, unit) for name, (role, unit) in accounts.items()}
-
-
-async def bearer(username: str, role: str, unit: str | None) -> dict[str, str]:
-    """A staff account and its Authorization header, without argon2 (signing in is tested elsewhere)."""
-    unit_row = await Unit.get(code=unit) if unit else None
-    account = await Staff.create(
-        username=username, display_name=username, password_hash="!", role=role, unit=unit_row
-    )
-    token, _ = await issue_token(account, 1)
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def post(client: Any, headers: dict[str, str], path: str, body: Any = None) -> tuple[int, Any]:
-    response = await client.post(API + path, json={} if body is None else body, headers=headers)
-    return response.status, await response.json()
-
-
-async def get(client: Any, headers: dict[str, str], path: str, **params: str) -> tuple[int, Any]:
-    response = await client.get(API + path, params=params, headers=headers)
-    return response.status, await response.json()
-
-
-async def act(
-    client: Any, headers: dict[str, str], number: str, action: str, body: Any = None
-) -> tuple[int, Any]:
-    return await post(client, headers, f"/inquiries/{number}/actions/{action}", body)
 
 
 async def ok(client: Any, headers: dict[str, str], number: str, action: str, body: Any = None) -> Any:

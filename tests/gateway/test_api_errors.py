@@ -7,22 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from staff_api import API, answer, bearer, post
 
-from core.models import Inquiry, InquiryEvent, Staff, StaffToken, Unit
-from gateway.auth import issue_token
+from core.models import Inquiry, InquiryEvent, Staff, StaffToken
 
-API = "/api/v1"
 PASSWORD = "correct horse battery"  # tests/conftest.py
 UNAUTHORISED = {"error": "未登录或登录已过期"}
-
-
-async def bearer(username: str, role: str, unit: str | None = None) -> dict[str, str]:
-    unit_row = await Unit.get(code=unit) if unit else None
-    account = await Staff.create(
-        username=username, display_name=username, password_hash="!", role=role, unit=unit_row
-    )
-    token, _ = await issue_token(account, 1)
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
@@ -33,15 +23,6 @@ async def desk(client: Any) -> dict[str, str]:
 @pytest.fixture
 async def rsj(client: Any) -> dict[str, str]:
     return await bearer("rsj", "handler", "rsj")
-
-
-async def answer(response: Any) -> tuple[int, Any]:
-    assert response.content_type == "application/json", await response.text()
-    return response.status, await response.json()
-
-
-async def post(client: Any, headers: dict[str, str], path: str, body: Any = None) -> tuple[int, Any]:
-    return await answer(await client.post(API + path, json={} if body is None else body, headers=headers))
 
 
 async def post_raw(client: Any, headers: dict[str, str], path: str, data: bytes | str) -> tuple[int, Any]:

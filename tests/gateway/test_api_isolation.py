@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from staff_api import act, bearer, get, post
 
-from core.models import Inquiry, InquiryEvent, InquiryMessage, Staff, Unit
+from core.models import Inquiry, InquiryEvent, InquiryMessage
 from core.service import ACTION_ROLES, DESK_ROLES
 from core.states import Action
 from core.vocab import UNIT_ROLES
-from gateway.auth import issue_token
 
-API = "/api/v1"
 STAFF_ACTIONS = sorted(ACTION_ROLES)
 DESK_ACTIONS = sorted(a for a, roles in ACTION_ROLES.items() if roles == DESK_ROLES)
 UNIT_ACTIONS = sorted(a for a, roles in ACTION_ROLES.items() if roles == UNIT_ROLES)
@@ -65,32 +64,6 @@ async def staff(client: Any) -> dict[str, dict[str, str]]:
         "nounit": ("handler", None),
     }
     return {name: await bearer(name, role, unit) for name, (role, unit) in accounts.items()}
-
-
-async def bearer(username: str, role: str, unit: str | None) -> dict[str, str]:
-    """A staff account and its Authorization header, without argon2 (signing in is tested elsewhere)."""
-    unit_row = await Unit.get(code=unit) if unit else None
-    account = await Staff.create(
-        username=username, display_name=username, password_hash="!", role=role, unit=unit_row
-    )
-    token, _ = await issue_token(account, 1)
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def post(client: Any, headers: dict[str, str], path: str, body: Any = None) -> tuple[int, Any]:
-    response = await client.post(API + path, json={} if body is None else body, headers=headers)
-    return response.status, await response.json()
-
-
-async def get(client: Any, headers: dict[str, str], path: str, **params: str) -> tuple[int, Any]:
-    response = await client.get(API + path, params=params, headers=headers)
-    return response.status, await response.json()
-
-
-async def act(
-    client: Any, headers: dict[str, str], number: str, action: str, body: Any = None
-) -> tuple[int, Any]:
-    return await post(client, headers, f"/inquiries/{number}/actions/{action}", body)
 
 
 async def rsj_inquiry(client: Any, staff: dict[str, dict[str, str]], *, acknowledge: bool = True) -> str:
