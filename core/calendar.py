@@ -85,6 +85,14 @@ class WorkCalendar:
         """False when ``is_workday(day)`` is only the Monday–Friday guess."""
         return self._lookup(day)[1]
 
+    def known_days_ahead(self, today: dt.date, horizon: int = 366) -> int:
+        """How many days from ``today`` on rest on published data (``horizon`` if all of them do):
+        when it drops under a couple of months, next year's notice is due in the override file."""
+        for offset in range(horizon):
+            if not self.is_known(today + dt.timedelta(days=offset)):
+                return offset
+        return horizon
+
     def _lookup(self, day: dt.date) -> tuple[bool, bool]:
         """Return (is_workday, is_known)."""
         # A datetime is a date subclass, but its calendar day depends on its time zone: refuse it

@@ -79,6 +79,10 @@ class DeadlineCalculator:
         # Every intake walks the same few days: the answers for one calendar never change.
         self._walks: dict[tuple[dt.date, int], tuple[dt.date, bool]] = {}
 
+    @property
+    def calendar(self) -> WorkCalendar:
+        return self._calendar
+
     def due(self, start: dt.datetime, policy: DeadlinePolicy) -> Deadline:
         start = _aware(start, "start")
         if policy.clock is Clock.natural_hours:

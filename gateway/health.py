@@ -2,23 +2,52 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
+
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from tortoise.connection import get_connection
 from tortoise.functions import Count
 
 from core.models import Inquiry
+from core.office_hours import BEIJING
 from gateway.db import pending_migrations
-from gateway.keys import metrics_key, ready_key
+from gateway.keys import metrics_key, ready_key, service_key
 
 _by_state = web.AppKey("inquiries_by_state", Gauge)
+_known_ahead = web.AppKey("calendar_known_days_ahead", Gauge)
+log = logging.getLogger(__name__)
+CALENDAR_WARNING_DAYS = 60
 
 
 def setup(app: web.Application) -> None:
     app[_by_state] = Gauge("wenzheng_inquiries", "Inquiries by state", ["state"], registry=app[metrics_key])
+    app[_known_ahead] = Gauge(
+        "wenzheng_calendar_known_days_ahead",
+        "Days from today whose working-day status rests on published data (alert under 60)",
+        registry=app[metrics_key],
+    )
+    app.on_startup.append(warn_if_calendar_runs_out)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+
+
+def calendar_known_days_ahead(app: web.Application) -> int:
+    today = datetime.now(BEIJING).date()
+    return app[service_key].deadlines.calendar.known_days_ahead(today)
+
+
+async def warn_if_calendar_runs_out(app: web.Application) -> None:
+    days = calendar_known_days_ahead(app)
+    if days < CALENDAR_WARNING_DAYS:
+        first = datetime.now(BEIJING).date() + timedelta(days=days)
+        log.warning(
+            "the working-day calendar has no published data from %s on: deadlines reaching it are "
+            "provisional (Monday to Friday) until next year's notice is added to calendar.overrides_file",
+            first.isoformat(),
+        )
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -45,5 +74,6 @@ async def metrics(request: web.Request) -> web.Response:
     gauge.clear()
     for row in rows:
         gauge.labels(str(row["state"])).set(row["n"])
+    request.app[_known_ahead].set(calendar_known_days_ahead(request.app))
     body = generate_latest(request.app[metrics_key])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -297,3 +297,11 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
 
 def test_config_error_is_a_value_error() -> None:
     assert issubclass(CalendarConfigError, ValueError)
+
+
+def test_known_days_ahead_counts_up_to_the_first_guessed_day() -> None:
+    calendar = WorkCalendar()
+    assert calendar.known_days_ahead(date(2026, 11, 27)) == 35  # 2027-01-01 is the first guess
+    assert calendar.known_days_ahead(date(2026, 1, 1), horizon=30) == 30
+    published = WorkCalendar(complete_years=[2027])
+    assert published.known_days_ahead(date(2026, 11, 27), horizon=400) == 400

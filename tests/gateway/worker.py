@@ -1,9 +1,13 @@
 """A stand-in for one gateway process, for tests/gateway/test_several_processes.py.
 
+python tests/gateway/worker.py setup         -> adds the config's units and a desk account
 python tests/gateway/worker.py intake N      -> prints the N case numbers it issued (JSON)
+python tests/gateway/worker.py dispatches    -> prints how many dispatch events each inquiry has (JSON)
 python tests/gateway/worker.py dispatch FILE UNIT -> waits for a line on stdin, dispatches every number
                                                  in FILE to UNIT, prints {number: "won" | "lost"} (JSON)
-Settings come from the environment (WENZHENG_DATABASE__URL, ...), as for `wenzheng serve`.
+Settings come from the environment (WENZHENG_DATABASE__URL, ...), as for `wenzheng serve`. The test
+process itself never touches this database through the ORM: Tortoise keeps one SQL dialect per process,
+and the rest of the suite may have run on SQLite.
 """
 
 from __future__ import annotations
@@ -11,16 +15,18 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 from core.actors import Actor
 from core.errors import IllegalAction
-from core.models import Staff
+from core.models import InquiryEvent, Staff
 from core.service import InquiryService, IntakeRequest
 from core.vocab import Channel, Kind
 from gateway.app import build_service
 from gateway.db import open_database
 from gateway.settings import Settings, load_settings
+from gateway.units import sync_units
 
 
 async def intake(service: InquiryService, count: int) -> list[str]:
@@ -48,9 +54,18 @@ async def dispatch(service: InquiryService, numbers: list[str], unit: str) -> di
 async def main(argv: list[str], settings: Settings, numbers: list[str]) -> object:
     service = build_service(settings)
     async with open_database(settings.database_url):
-        if argv[0] == "intake":
-            return await intake(service, int(argv[1]))
-        return await dispatch(service, numbers, argv[2])
+        match argv[0]:
+            case "setup":
+                await sync_units(settings.units)
+                await Staff.create(username="desk", display_name="desk", password_hash="!", role="desk")
+                return "ok"
+            case "intake":
+                return await intake(service, int(argv[1]))
+            case "dispatches":
+                ids = await InquiryEvent.filter(action="dispatch").values_list("inquiry_id", flat=True)
+                return Counter(str(i) for i in ids)
+            case _:
+                return await dispatch(service, numbers, argv[2])
 
 
 if __name__ == "__main__":
