@@ -15,6 +15,7 @@ from typing import Any
 from core.actors import Actor
 from core.deadlines import Deadline, DeadlineCalculator
 from core.errors import IllegalAction, InvalidInput
+from core.messages import InboundMessage
 from core.models import Inquiry, Unit
 from core.rules import CategoryRule, Rules
 from core.states import Action
@@ -30,6 +31,8 @@ class Change:
     event: dict[str, Any] = field(default_factory=dict)
     outbound: str | None = None
     """Text for the citizen on the inquiry's own channel, stored as an outbound message."""
+    inbound: InboundMessage | None = None
+    """A further message from the citizen, stored with the inquiry."""
 
 
 @dataclass(frozen=True)
@@ -357,6 +360,21 @@ async def note(ctx: Context) -> Change:
     return Change(event={"text": text_field(ctx.data, "text")})
 
 
+async def supplement(ctx: Context) -> Change:
+    """A further message joins the citizen's still unscreened inquiry (product.md §2)."""
+    message = ctx.data.get("message")
+    if not isinstance(message, InboundMessage):
+        raise InvalidInput("缺少补充的消息")
+    fields: dict[str, Any] = {}
+    if message.latitude is not None and ctx.inquiry.latitude is None:
+        fields = {
+            "latitude": message.latitude,
+            "longitude": message.longitude,
+            "location": message.text[:200],
+        }
+    return Change(fields=fields, event={"kind": message.kind}, inbound=message)
+
+
 HANDLERS: Mapping[Action, Handler] = {
     Action.DISPATCH: dispatch,
     Action.REDISPATCH: redispatch,
@@ -376,4 +394,5 @@ HANDLERS: Mapping[Action, Handler] = {
     Action.REOPEN: reopen,
     Action.PUBLISH: publish,
     Action.NOTE: note,
+    Action.SUPPLEMENT: supplement,
 }

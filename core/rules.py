@@ -26,6 +26,8 @@ class Rules:
     rating_window_days: int = 7
     extension_cap_days: int = 15
     max_reopens: int = 1
+    join_window_minutes: int = 10
+    """A citizen's further messages this soon after the last, while the case is still received, join it."""
     desk_signature: str = "网络问政受理中心"
 
     def category(self, code: str) -> CategoryRule:

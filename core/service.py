@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -23,6 +24,7 @@ from core.deadlines import Deadline, DeadlineCalculator
 from core.errors import ConcurrentUpdate, Forbidden, IllegalAction, InvalidInput, NotFound
 from core.group_commit import GroupCommit
 from core.intake import IntakeRequest, PendingIntake, write_intakes
+from core.messages import InboundMessage
 from core.models import Inquiry, InquiryEvent, InquiryMessage
 from core.numbers import normalise_number
 from core.rules import Rules
@@ -54,7 +56,7 @@ ACTION_ROLES: Mapping[Action, frozenset[Role]] = {
 }
 """Staff roles allowed to take each action; actions missing here are the citizen's or the system's."""
 
-CITIZEN_ACTIONS = frozenset({Action.RATE})
+CITIZEN_ACTIONS = frozenset({Action.RATE, Action.SUPPLEMENT})
 SYSTEM_ACTIONS = frozenset({Action.CLOSE_UNRATED})
 
 MAX_CONTENT = 5000
@@ -67,6 +69,29 @@ INTAKE_LIMITS = {
     "identity": 128,
 }
 """Lengths of the columns the intake fills from a request's text fields."""
+
+
+@dataclass(frozen=True)
+class Reception:
+    inquiry: Inquiry
+    joined: bool
+    """The message joined the citizen's open inquiry instead of opening one."""
+    repeated: bool
+    """The platform delivered a message already stored."""
+
+
+PLACEHOLDERS = {
+    "image": "[图片]",
+    "voice": "[语音]",
+    "video": "[视频]",
+    "shortvideo": "[视频]",
+    "location": "[位置]",
+}
+
+
+def message_content(message: InboundMessage) -> str:
+    """What an inquiry opened by ``message`` says: its text, or what kind of media it carried."""
+    return message.text.strip() or PLACEHOLDERS.get(message.kind, f"[{message.kind}]")
 
 
 def utcnow() -> datetime:
@@ -142,6 +167,56 @@ class InquiryService:
         await self._apply(inquiry, act, actor, to_state, change, now)
         log.info("inquiry %s", act.value, extra={"case": inquiry.number, "actor": actor.name})
         return await Inquiry.get(id=inquiry.id)
+
+    async def receive(self, message: InboundMessage, *, kind: Kind, category: str) -> Reception:
+        """A citizen's message on a chat channel: part of their inquiry still waiting for the desk if
+        they wrote within the joining window, else a new inquiry. A repeat delivery of a message
+        already stored changes nothing and gives back its inquiry."""
+        stored = await InquiryMessage.get_or_none(dedupe_key=message.dedupe_key)
+        if stored is not None:
+            return Reception(await Inquiry.get(id=stored.inquiry_id), joined=False, repeated=True)
+        joinable = await self._joinable(message)
+        if joinable is not None:
+            try:
+                inquiry = await self.act(
+                    joinable.number, Action.SUPPLEMENT, Actor.citizen(), {"message": message}
+                )
+                return Reception(inquiry, joined=True, repeated=False)
+            except IllegalAction:
+                pass  # screened (or joined by a repeat delivery) meanwhile: the intake below sorts it out
+        request = IntakeRequest(
+            channel=message.channel,
+            kind=kind,
+            category=category,
+            content=message_content(message),
+            latitude=message.latitude,
+            longitude=message.longitude,
+            location=message.text[:200] if message.latitude is not None else "",
+            raw=message.raw,
+            message_kind=message.kind,
+            dedupe_key=message.dedupe_key,
+            identity=message.sender,
+        )
+        return Reception(await self.intake(request, Actor.citizen()), joined=False, repeated=False)
+
+    async def _joinable(self, message: InboundMessage) -> Inquiry | None:
+        window = self.rules.join_window_minutes
+        if window <= 0:
+            return None
+        since = self.clock() - timedelta(minutes=window)
+        latest = (
+            await InquiryMessage.filter(
+                direction="in",
+                created_at__gte=since,
+                inquiry__channel=message.channel,
+                inquiry__state=State.RECEIVED,
+                inquiry__citizen__identities__channel=message.channel,
+                inquiry__citizen__identities__external_id=message.sender,
+            )
+            .order_by("-id")
+            .first()
+        )
+        return await Inquiry.get(id=latest.inquiry_id) if latest is not None else None
 
     async def close_expired_ratings(self, limit: int = 500) -> int:
         """Close, unrated, replied inquiries whose rating window has passed; returns how many.
@@ -241,6 +316,17 @@ class InquiryService:
                 if updated == 0:
                     raise ConcurrentUpdate("该诉求刚被他人更新，请刷新后重试")
             await self._record(inquiry, action.value, actor, from_state, to_state, change.event, now)
+            if change.inbound:
+                await InquiryMessage.create(
+                    inquiry_id=inquiry.id,
+                    direction="in",
+                    channel=change.inbound.channel,
+                    kind=change.inbound.kind,
+                    text=change.inbound.text,
+                    payload=change.inbound.raw,
+                    dedupe_key=change.inbound.dedupe_key,
+                    created_at=now,
+                )
             if change.outbound:
                 await InquiryMessage.create(
                     inquiry_id=inquiry.id,

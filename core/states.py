@@ -42,6 +42,7 @@ class Action(StrEnum):
     REOPEN = "reopen"
     PUBLISH = "publish"
     NOTE = "note"
+    SUPPLEMENT = "supplement"
 
 
 STATE_LABELS: Final[Mapping[State, str]] = MappingProxyType(
@@ -76,6 +77,7 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         Action.REOPEN: "重办",
         Action.PUBLISH: "公开",
         Action.NOTE: "内部备注",
+        Action.SUPPLEMENT: "补充诉求",
     }
 )
 
@@ -88,6 +90,7 @@ _MOVES: dict[tuple[State, Action], State] = {
     (_S.RECEIVED, _A.REJECT): _S.CLOSED,
     (_S.RECEIVED, _A.REDIRECT): _S.CLOSED,
     (_S.RECEIVED, _A.MERGE): _S.CLOSED,
+    (_S.RECEIVED, _A.SUPPLEMENT): _S.RECEIVED,
     (_S.DISPATCHED, _A.ACKNOWLEDGE): _S.ACKNOWLEDGED,
     (_S.DISPATCHED, _A.RETURN): _S.RETURNED,
     (_S.ACKNOWLEDGED, _A.RETURN): _S.RETURNED,

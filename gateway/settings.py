@@ -112,6 +112,7 @@ class SlaSettings(Section):
     rating_window_days: int = Field(7, ge=1, le=60)
     extension_cap_days: int = Field(15, ge=0, le=60)
     max_reopens: int = Field(1, ge=0, le=5)
+    join_window_minutes: int = Field(10, ge=0, le=24 * 60)
     day_counting: DayCounting = DayCounting.next_day
 
 
@@ -229,6 +230,7 @@ class Settings(Section):
             rating_window_days=self.sla.rating_window_days,
             extension_cap_days=self.sla.extension_cap_days,
             max_reopens=self.sla.max_reopens,
+            join_window_minutes=self.sla.join_window_minutes,
         )
 
 

@@ -13,6 +13,7 @@ PRODUCT_TABLE = {
     (State.RECEIVED, Action.REJECT): State.CLOSED,
     (State.RECEIVED, Action.REDIRECT): State.CLOSED,
     (State.RECEIVED, Action.MERGE): State.CLOSED,
+    (State.RECEIVED, Action.SUPPLEMENT): State.RECEIVED,  # product.md §2: messages join a received case
     (State.DISPATCHED, Action.ACKNOWLEDGE): State.ACKNOWLEDGED,
     (State.DISPATCHED, Action.RETURN): State.RETURNED,
     (State.ACKNOWLEDGED, Action.RETURN): State.RETURNED,
@@ -52,7 +53,7 @@ def test_refusal_names_the_state_and_what_is_possible() -> None:
     with pytest.raises(IllegalAction) as refusal:
         next_state(State.RECEIVED, Action.ACKNOWLEDGE)
     assert str(refusal.value) == (
-        "诉求当前状态为「已受理」，不能执行「签收」（当前可执行：派单、直接答复、不予受理、转法定途径、并单）"
+        "诉求当前状态为「已受理」，不能执行「签收」（当前可执行：派单、直接答复、不予受理、转法定途径、并单、补充诉求）"
     )
 
 

@@ -363,7 +363,7 @@ async def test_wrong_state_is_409_naming_the_state(
         409,
         {
             "error": "诉求当前状态为「已受理」，不能执行「批准延期」"
-            "（当前可执行：派单、直接答复、不予受理、转法定途径、并单）"
+            "（当前可执行：派单、直接答复、不予受理、转法定途径、并单、补充诉求）"
         },
     )
     assert (await post(client, desk, f"/inquiries/{number}/actions/dispatch"))[0] == 200

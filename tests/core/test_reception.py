@@ -1,0 +1,133 @@
+"""Messages from chat channels: a new inquiry, joining the open one within the window, repeats stored once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.actors import Actor
+from core.messages import InboundMessage
+from core.models import Inquiry, InquiryEvent, InquiryMessage
+from core.service import InquiryService
+from core.states import State
+from core.vocab import Channel, Kind
+
+pytestmark = pytest.mark.usefixtures("db")
+
+START = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def svc(service: InquiryService, clock: FakeClock) -> InquiryService:
+    return InquiryService(service.rules, service.deadlines, clock=clock)
+
+
+def message(msg_id: str, sender: str = "oUser1", **fields: object) -> InboundMessage:
+    values: dict[str, object] = {
+        "channel": Channel.WECHAT,
+        "sender": sender,
+        "kind": "text",
+        "sent_at": START,
+        "raw": f"<xml><MsgId>{msg_id}</MsgId></xml>",
+        "text": "小区路灯坏了",
+        "platform_id": msg_id,
+    }
+    return InboundMessage(**(values | fields))  # type: ignore[arg-type]
+
+
+async def receive(svc: InquiryService, msg: InboundMessage):
+    return await svc.receive(msg, kind=Kind.COMPLAINT, category="qita")
+
+
+async def test_a_first_message_opens_an_inquiry_for_the_citizens_identity(svc: InquiryService) -> None:
+    got = await receive(svc, message("1"))
+    assert (got.joined, got.repeated) == (False, False)
+    inquiry = await Inquiry.get(id=got.inquiry.id).prefetch_related("citizen__identities")
+    assert (inquiry.channel, inquiry.content, inquiry.state) == (
+        Channel.WECHAT,
+        "小区路灯坏了",
+        State.RECEIVED,
+    )
+    assert [(i.channel, i.external_id) for i in inquiry.citizen.identities] == [(Channel.WECHAT, "oUser1")]
+    stored = await InquiryMessage.get(inquiry_id=inquiry.id)
+    assert (stored.dedupe_key, stored.payload) == ("wechat:oUser1:1", "<xml><MsgId>1</MsgId></xml>")
+
+
+async def test_messages_within_the_window_join_and_later_ones_open_a_new_inquiry(
+    svc: InquiryService, clock: FakeClock
+) -> None:
+    first = (await receive(svc, message("1"))).inquiry
+    clock.now += timedelta(minutes=9)
+    photo = await receive(svc, message("2", kind="image", text="", media_id="m1"))
+    clock.now += timedelta(minutes=9)  # 18 minutes after the first, 9 after the photo: still joins
+    place = await receive(
+        svc, message("3", kind="location", text="天山区人民路", latitude=43.8, longitude=87.6)
+    )
+    assert (photo.joined, place.joined) == (True, True)
+    assert photo.inquiry.id == place.inquiry.id == first.id
+    joined = await Inquiry.get(id=first.id)
+    assert (joined.latitude, joined.longitude, joined.location) == (43.8, 87.6, "天山区人民路")
+    kinds = await InquiryMessage.filter(inquiry_id=first.id).order_by("id").values_list("kind", flat=True)
+    assert kinds == ["text", "image", "location"]
+    events = await InquiryEvent.filter(inquiry_id=first.id).order_by("id").values_list("action", flat=True)
+    assert events == ["intake", "supplement", "supplement"]
+    clock.now += timedelta(minutes=11)
+    later = await receive(svc, message("4"))
+    assert not later.joined
+    assert later.inquiry.id != first.id
+
+
+async def test_a_screened_inquiry_is_not_joined(svc: InquiryService, make_staff) -> None:
+    first = (await receive(svc, message("1"))).inquiry
+    desk = Actor.of_staff(await make_staff("desk", "desk"))
+    await svc.act(first.number, "dispatch", desk, {"unit": "cgj"})
+    second = await receive(svc, message("2"))
+    assert not second.joined
+    assert second.inquiry.id != first.id
+
+
+async def test_another_citizen_never_joins(svc: InquiryService) -> None:
+    first = (await receive(svc, message("1"))).inquiry
+    other = await receive(svc, message("1", sender="oUser2"))  # the same MsgId from someone else
+    assert (other.joined, other.repeated) == (False, False)
+    assert other.inquiry.id != first.id
+
+
+async def test_wechat_retries_store_a_message_once(svc: InquiryService, clock: FakeClock) -> None:
+    first = await receive(svc, message("1"))
+    again = await receive(svc, message("1"))
+    assert (again.repeated, again.inquiry.id) == (True, first.inquiry.id)
+    clock.now += timedelta(minutes=1)
+    together = await asyncio.gather(*(receive(svc, message("2", kind="image", text="")) for _ in range(3)))
+    assert {r.inquiry.id for r in together} == {first.inquiry.id}
+    assert await InquiryMessage.filter(dedupe_key="wechat:oUser1:2").count() == 1
+    assert await Inquiry.all().count() == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "content"),
+    [
+        ({"kind": "image", "text": ""}, "[图片]"),
+        ({"kind": "voice", "text": "我要反映噪音"}, "我要反映噪音"),
+        ({"kind": "voice", "text": ""}, "[语音]"),
+        ({"kind": "location", "text": "", "latitude": 1.0, "longitude": 2.0}, "[位置]"),
+    ],
+)
+async def test_what_a_media_message_opens_with(svc: InquiryService, fields: dict, content: str) -> None:
+    got = await receive(svc, message("9", **fields))
+    assert got.inquiry.content == content
