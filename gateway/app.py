@@ -8,6 +8,8 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from channels.web import WebOptions, setup_web_channel
+from channels.wechat.callback import WeChatOptions, setup_wechat_channel
+from channels.wechat.security import WeChatKeys
 from core.calendar import CalendarConfigError, WorkCalendar
 from core.deadlines import DeadlineCalculator
 from core.office_hours import OfficeHours
@@ -51,6 +53,8 @@ def create_app(settings: Settings, service: InquiryService | None = None) -> web
     app.add_subapp("/api/v1", api.create_api())
     if settings.channels.web.enabled:
         setup_web_channel(app, app[service_key], web_options(settings))
+    if settings.channels.wechat.enabled:
+        setup_wechat_channel(app, app[service_key], wechat_options(settings))
     return app
 
 
@@ -62,6 +66,27 @@ def web_options(settings: Settings) -> WebOptions:
         max_content_chars=web_settings.max_content_chars,
         submissions_per_minute=web_settings.rate_limit.per_minute,
         submissions_per_day=web_settings.rate_limit.per_day,
+    )
+
+
+def wechat_options(settings: Settings) -> WeChatOptions:
+    wechat = settings.channels.wechat
+    try:
+        keys = WeChatKeys(
+            token=wechat.token,
+            app_id=wechat.app_id,
+            encoding_aes_key=wechat.encoding_aes_key,
+            previous_encoding_aes_key=wechat.previous_encoding_aes_key,
+            replay_window_seconds=wechat.replay_window_seconds,
+        )
+    except ValueError as error:
+        raise ConfigError(f"channels.wechat: {error}") from None
+    return WeChatOptions(
+        keys=keys,
+        public_base_url=settings.public_base_url,
+        templates=settings.templates,
+        default_kind=wechat.default_kind,
+        default_category=wechat.default_category,
     )
 
 

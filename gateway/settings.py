@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from core.deadlines import Clock, DayCounting, DeadlinePolicy
 from core.rules import CategoryRule, Rules
+from core.vocab import Kind
 
 ENV_PREFIX = "WENZHENG_"
 # Variables with the prefix that are not config keys.
@@ -32,6 +33,14 @@ SECRET_KEYS = frozenset(
         ("open311", "api_keys"),
     }
 )
+
+
+TEMPLATE_PLACEHOLDERS = {
+    "receipt": ("number", "query_code", "promised", "link"),
+    "joined": ("number",),
+    "help": ("web",),
+}
+"""The citizen texts the channels fill in, and the placeholders each may use."""
 
 
 class ConfigError(Exception):
@@ -80,6 +89,8 @@ class WeChatSettings(Section):
     api_base: str = "https://api.weixin.qq.com"
     replay_window_seconds: int = Field(300, ge=0)
     template_ids: dict[str, str] = {}
+    default_kind: Kind = Kind.COMPLAINT
+    default_category: str = "qita"
 
 
 class WeiboSettings(Section):
@@ -198,6 +209,21 @@ class Settings(Section):
                 raise ValueError(f"categories.{category.code}.unit: no unit with code {category.unit}")
         if self.conduct_unit not in codes:
             raise ValueError(f"conduct_unit: no unit with code {self.conduct_unit}")
+        wechat = self.channels.wechat
+        if wechat.default_category not in category_codes:
+            raise ValueError(f"channels.wechat.default_category: no category {wechat.default_category}")
+        if wechat.enabled and not (wechat.token and wechat.app_id):
+            raise ValueError(
+                "channels.wechat: enabled, so token (from the environment) and app_id are required"
+            )
+        for name, placeholders in TEMPLATE_PLACEHOLDERS.items():
+            template = self.templates.get(name)
+            if template is None:
+                raise ValueError(f"templates.{name}: missing")
+            try:
+                template.format(**dict.fromkeys(placeholders, ""))
+            except (KeyError, IndexError, ValueError) as error:
+                raise ValueError(f"templates.{name}: unknown placeholder or bad braces ({error})") from None
         return self
 
     @property

@@ -37,6 +37,8 @@ def test_environment_overrides_nested_keys_with_yaml_scalars() -> None:
             "WENZHENG_SERVER__PORT": "9000",
             "WENZHENG_CHANNELS__WECHAT__ENABLED": "true",
             "WENZHENG_CHANNELS__WECHAT__APP_SECRET": "s3cret",
+            "WENZHENG_CHANNELS__WECHAT__TOKEN": "tok",
+            "WENZHENG_CHANNELS__WECHAT__APP_ID": "wx123",
             "WENZHENG_CONFIG": "ignored: not a key",
             "WENZHENG_TEST_DATABASE_URL": "ignored too",
             "OTHER": "x",
@@ -72,6 +74,13 @@ def write(tmp_path: Path, text: str) -> Path:
             {},
             "secret_key: secrets must come from the environment (WENZHENG_SECRET_KEY)",
         ),
+        ("", {"WENZHENG_CHANNELS__WECHAT__ENABLED": "true"}, "channels.wechat: enabled, so token"),
+        (
+            "",
+            {"WENZHENG_CHANNELS__WECHAT__DEFAULT_CATEGORY": "x"},
+            "channels.wechat.default_category: no category x",
+        ),
+        ("", {"WENZHENG_TEMPLATES__JOINED": "已补充到 {case}"}, "templates.joined: unknown placeholder"),
     ],
 )
 def test_bad_config_is_one_line_naming_the_key(
