@@ -227,3 +227,30 @@ class InquiryEvent(Model):
     class Meta:
         table = "inquiry_event"
         indexes = (Index(fields=("inquiry_id", "id"), name="event_inquiry"),)
+
+
+class OutboxMessage(Model):
+    """A message owed to a citizen on a chat channel, written in the transaction of the action that owes
+    it, and delivered later by a worker, so a state change and its message are never one without the
+    other."""
+
+    id = fields.IntField(primary_key=True)
+    inquiry: fields.ForeignKeyRelation[Inquiry] = fields.ForeignKeyField(
+        "models.Inquiry", related_name="outbox", on_delete=fields.CASCADE
+    )
+    channel = fields.CharEnumField(Channel, max_length=16)
+    recipient = fields.CharField(max_length=128)
+    """The citizen's id on the channel (openid, Weibo uid)."""
+    kind = fields.CharField(max_length=32)
+    """The action that owes the message: reply, answer-directly, reject, ..."""
+    text = fields.TextField()
+    state = fields.CharField(max_length=16, default="pending")  # pending, sent, failed
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    last_error = fields.CharField(max_length=300, default="")
+    created_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "outbox_message"
+        indexes = (Index(fields=("state", "next_attempt_at"), name="outbox_due"),)

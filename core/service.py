@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from core.actions import HANDLERS, Change, Context
@@ -25,11 +26,11 @@ from core.errors import ConcurrentUpdate, Forbidden, IllegalAction, InvalidInput
 from core.group_commit import GroupCommit
 from core.intake import IntakeRequest, PendingIntake, write_intakes
 from core.messages import InboundMessage
-from core.models import Inquiry, InquiryEvent, InquiryMessage
+from core.models import CitizenIdentity, Inquiry, InquiryEvent, InquiryMessage, OutboxMessage
 from core.numbers import normalise_number
 from core.rules import Rules
 from core.states import Action, State, allowed_actions, next_state
-from core.vocab import UNIT_ROLES, CloseReason, Kind, Rating, Role
+from core.vocab import UNIT_ROLES, Channel, CloseReason, Kind, Rating, Role
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ CITIZEN_ACTIONS = frozenset({Action.RATE, Action.SUPPLEMENT})
 SYSTEM_ACTIONS = frozenset({Action.CLOSE_UNRATED})
 
 MAX_CONTENT = 5000
+CHAT_CHANNELS = frozenset({Channel.WECHAT, Channel.WEIBO})
+"""Channels whose citizens are written to later through the platform's API (through the outbox)."""
 INTAKE_LIMITS = {
     "location": 200,
     "contact_name": 64,
@@ -172,9 +175,8 @@ class InquiryService:
         """A citizen's message on a chat channel: part of their inquiry still waiting for the desk if
         they wrote within the joining window, else a new inquiry. A repeat delivery of a message
         already stored changes nothing and gives back its inquiry."""
-        stored = await InquiryMessage.get_or_none(dedupe_key=message.dedupe_key)
-        if stored is not None:
-            return Reception(await Inquiry.get(id=stored.inquiry_id), joined=False, repeated=True)
+        if (repeated := await self._already_received(message)) is not None:
+            return repeated
         joinable = await self._joinable(message)
         if joinable is not None:
             try:
@@ -184,6 +186,11 @@ class InquiryService:
                 return Reception(inquiry, joined=True, repeated=False)
             except IllegalAction:
                 pass  # screened (or joined by a repeat delivery) meanwhile: the intake below sorts it out
+            except IntegrityError:
+                # a repeat delivery of this very message was stored between our check and our write
+                if (repeated := await self._already_received(message)) is not None:
+                    return repeated
+                raise
         request = IntakeRequest(
             channel=message.channel,
             kind=kind,
@@ -198,6 +205,13 @@ class InquiryService:
             identity=message.sender,
         )
         return Reception(await self.intake(request, Actor.citizen()), joined=False, repeated=False)
+
+    @staticmethod
+    async def _already_received(message: InboundMessage) -> Reception | None:
+        stored = await InquiryMessage.get_or_none(dedupe_key=message.dedupe_key)
+        if stored is None:
+            return None
+        return Reception(await Inquiry.get(id=stored.inquiry_id), joined=False, repeated=True)
 
     async def _joinable(self, message: InboundMessage) -> Inquiry | None:
         window = self.rules.join_window_minutes
@@ -328,6 +342,7 @@ class InquiryService:
                     created_at=now,
                 )
             if change.outbound:
+                await self._owe(inquiry, action, change.outbound, now)
                 await InquiryMessage.create(
                     inquiry_id=inquiry.id,
                     direction="out",
@@ -336,6 +351,28 @@ class InquiryService:
                     text=change.outbound,
                     created_at=now,
                 )
+
+    @staticmethod
+    async def _owe(inquiry: Inquiry, action: Action, text: str, now: datetime) -> None:
+        """Queue ``text`` for the citizen's chat channel, in the caller's transaction; the web channel
+        shows it on the case page instead."""
+        if inquiry.channel not in CHAT_CHANNELS or inquiry.citizen_id is None:  # type: ignore[attr-defined]
+            return
+        identity = await CitizenIdentity.get_or_none(
+            citizen_id=inquiry.citizen_id,  # type: ignore[attr-defined]
+            channel=inquiry.channel,
+        )
+        if identity is None:
+            return
+        await OutboxMessage.create(
+            inquiry_id=inquiry.id,
+            channel=inquiry.channel,
+            recipient=identity.external_id,
+            kind=action.value,
+            text=text,
+            next_attempt_at=now,
+            created_at=now,
+        )
 
     @staticmethod
     async def _record(

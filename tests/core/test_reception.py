@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from core.actors import Actor
+from core.errors import InvalidInput
+from core.intake import IntakeRequest
 from core.messages import InboundMessage
-from core.models import Inquiry, InquiryEvent, InquiryMessage
-from core.service import InquiryService
+from core.models import Inquiry, InquiryEvent, InquiryMessage, OutboxMessage
+from core.service import InquiryService, Reception
 from core.states import State
 from core.vocab import Channel, Kind
 
@@ -50,7 +53,7 @@ def message(msg_id: str, sender: str = "oUser1", **fields: object) -> InboundMes
     return InboundMessage(**(values | fields))  # type: ignore[arg-type]
 
 
-async def receive(svc: InquiryService, msg: InboundMessage):
+async def receive(svc: InquiryService, msg: InboundMessage) -> Reception:
     return await svc.receive(msg, kind=Kind.COMPLAINT, category="qita")
 
 
@@ -92,7 +95,7 @@ async def test_messages_within_the_window_join_and_later_ones_open_a_new_inquiry
     assert later.inquiry.id != first.id
 
 
-async def test_a_screened_inquiry_is_not_joined(svc: InquiryService, make_staff) -> None:
+async def test_a_screened_inquiry_is_not_joined(svc: InquiryService, make_staff: Any) -> None:
     first = (await receive(svc, message("1"))).inquiry
     desk = Actor.of_staff(await make_staff("desk", "desk"))
     await svc.act(first.number, "dispatch", desk, {"unit": "cgj"})
@@ -131,3 +134,34 @@ async def test_wechat_retries_store_a_message_once(svc: InquiryService, clock: F
 async def test_what_a_media_message_opens_with(svc: InquiryService, fields: dict, content: str) -> None:
     got = await receive(svc, message("9", **fields))
     assert got.inquiry.content == content
+
+
+async def test_an_answer_to_a_chat_citizen_is_queued_with_the_state_change(
+    svc: InquiryService, make_staff: Any
+) -> None:
+    inquiry = (await receive(svc, message("1"))).inquiry
+    desk = Actor.of_staff(await make_staff("desk", "desk"))
+    handler = Actor.of_staff(await make_staff("mzj-h", "handler", "mzj"))
+    await svc.act(inquiry.number, "dispatch", desk, {})
+    await svc.act(inquiry.number, "acknowledge", handler, {})
+    await svc.act(inquiry.number, "reply", handler, {"text": "路灯已修复。", "resolved": True})
+    queued = await OutboxMessage.filter(inquiry_id=inquiry.id).values_list(
+        "recipient", "kind", "text", "state"
+    )
+    assert queued == [("oUser1", "reply", "路灯已修复。", "pending")]
+
+
+async def test_web_inquiries_queue_nothing_and_a_refused_action_queues_nothing(
+    svc: InquiryService, make_staff: Any
+) -> None:
+    desk = Actor.of_staff(await make_staff("desk", "desk"))
+    web = await svc.intake(
+        IntakeRequest(channel=Channel.WEB, kind=Kind.HELP, category="qita", content="求助"), Actor.citizen()
+    )
+    await svc.act(web.number, "reject", desk, {"reason": "重复"})
+    chat = (await receive(svc, message("1"))).inquiry
+    with pytest.raises(InvalidInput):
+        await svc.act(chat.number, "reject", desk, {"reason": ""})
+    assert await OutboxMessage.all().count() == 0
+    await svc.act(chat.number, "reject", desk, {"reason": "非本市事项"})
+    assert await OutboxMessage.all().values_list("kind", flat=True) == ["reject"]
