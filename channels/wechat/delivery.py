@@ -1,0 +1,95 @@
+"""Delivering queued messages to citizens on WeChat.
+
+Inside the 48 hours after the citizen's last message a customer-service message reaches them; after
+that (or when WeChat answers 45015, window closed) only a template message can, and it links to the case
+page where the whole answer stands. The template's ``client_msg_id`` makes a repeated attempt harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from channels.wechat.api import WeChatApi, WeChatApiError
+from core import outbox
+from core.models import Inquiry, InquiryMessage, OutboxMessage
+from core.numbers import BEIJING
+from core.vocab import Channel
+
+WINDOW = timedelta(hours=48)
+WINDOW_CLOSED = 45015
+ANSWERS = frozenset({"reply", "answer-directly"})
+
+
+@dataclass(frozen=True)
+class DeliveryOptions:
+    public_base_url: str
+    templates: Mapping[str, str]
+    """config.yaml ``templates``: ``answer`` frames a unit's answer and its rating invitation."""
+    template_ids: Mapping[str, str]
+    """config.yaml ``channels.wechat.template_ids``: ``notice`` is the template for progress notices."""
+
+
+class WeChatDelivery:
+    def __init__(self, api: WeChatApi, options: DeliveryOptions) -> None:
+        self.api = api
+        self.options = options
+
+    def text(self, message: OutboxMessage, inquiry: Inquiry) -> str:
+        if message.kind in ANSWERS:
+            return self.options.templates["answer"].format(
+                number=inquiry.number, answer=message.text, signature=inquiry.reply_signature
+            )
+        return f"【诉求进展】{inquiry.number}：{message.text}"
+
+    async def deliver(
+        self, message: OutboxMessage, inquiry: Inquiry, last_heard: datetime | None, now: datetime
+    ) -> None:
+        """Send ``message``; raises :class:`WeChatApiError` when it could not be delivered."""
+        if last_heard is not None and now - last_heard < WINDOW:
+            try:
+                await self.api.send_text(message.recipient, self.text(message, inquiry))
+                return
+            except WeChatApiError as error:
+                if error.errcode != WINDOW_CLOSED:
+                    raise
+        await self._notice(message, inquiry, now)
+
+    async def _notice(self, message: OutboxMessage, inquiry: Inquiry, now: datetime) -> None:
+        template_id = self.options.template_ids.get("notice")
+        if not template_id:
+            raise WeChatApiError(WINDOW_CLOSED, "48-hour window closed and no notice template configured")
+        summary = "您的诉求已答复，请查看并评价" if message.kind in ANSWERS else "您的诉求有新进展"
+        await self.api.send_template(
+            message.recipient,
+            template_id,
+            {
+                "keyword1": inquiry.number,
+                "keyword2": summary,
+                "keyword3": now.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"),
+            },
+            url=f"{self.options.public_base_url}/cases/{inquiry.number}?code={inquiry.query_code}",
+            client_msg_id=f"wz-outbox-{message.id}",
+        )
+
+
+async def drain(delivery: WeChatDelivery, now: datetime, limit: int = 50) -> int:
+    """Attempt every due WeChat message once; returns how many were delivered."""
+    sent = 0
+    for message in await outbox.due(Channel.WECHAT, now, limit):
+        if not await outbox.claim(message, now):
+            continue  # another process has it
+        inquiry = await Inquiry.get(id=message.inquiry_id)  # type: ignore[attr-defined]
+        latest = (
+            await InquiryMessage.filter(inquiry_id=inquiry.id, direction="in").order_by("-created_at").first()
+        )
+        last_heard = latest.created_at if latest is not None else None
+        try:
+            await delivery.deliver(message, inquiry, last_heard, now)
+        except WeChatApiError as error:
+            await outbox.failed(message, now, f"{error.errcode} {error.errmsg}", retryable=error.retryable)
+            continue
+        await outbox.delivered(message, now)
+        sent += 1
+    return sent

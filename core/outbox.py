@@ -1,0 +1,68 @@
+"""Draining the outbox: claim a due message, record how its delivery went, retry with backoff.
+
+Several gateway processes may drain at once: a message is claimed by compare-and-set on its attempt
+count, which also pushes its next attempt past the lease, so a process that dies mid-delivery leaves
+the message to be retried, not lost (at-least-once; WeChat's template API deduplicates on
+``client_msg_id``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from core.models import InquiryEvent, OutboxMessage
+
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 8
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, ... capped at an hour."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+async def due(channel: str, now: datetime, limit: int = 50) -> list[OutboxMessage]:
+    return (
+        await OutboxMessage.filter(channel=channel, state="pending", next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+        .limit(limit)
+    )
+
+
+async def claim(message: OutboxMessage, now: datetime) -> bool:
+    """Take ``message`` for one delivery attempt; False if another process took it first."""
+    taken = await OutboxMessage.filter(id=message.id, state="pending", attempts=message.attempts).update(
+        attempts=message.attempts + 1, next_attempt_at=now + LEASE
+    )
+    if taken:
+        message.attempts += 1
+    return bool(taken)
+
+
+async def delivered(message: OutboxMessage, now: datetime) -> None:
+    await OutboxMessage.filter(id=message.id).update(state="sent", sent_at=now, last_error="")
+
+
+async def failed(message: OutboxMessage, now: datetime, error: str, *, retryable: bool) -> None:
+    """Retry later, or give up and leave the failure on the inquiry's timeline for staff."""
+    if retryable and message.attempts < MAX_ATTEMPTS:
+        await OutboxMessage.filter(id=message.id).update(
+            next_attempt_at=now + backoff(message.attempts), last_error=error[:300]
+        )
+        return
+    await OutboxMessage.filter(id=message.id).update(state="failed", last_error=error[:300])
+    await InquiryEvent.create(
+        inquiry_id=message.inquiry_id,  # type: ignore[attr-defined]
+        action="delivery-failed",
+        actor_kind="system",
+        actor_name="系统",
+        from_state="",
+        to_state="",
+        data={
+            "channel": message.channel,
+            "kind": message.kind,
+            "error": error[:300],
+            "attempts": message.attempts,
+        },
+        created_at=now,
+    )
