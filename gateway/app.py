@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -20,8 +21,10 @@ from gateway.keys import metrics_key, ready_key, service_key, settings_key
 from gateway.scheduler import scheduler_context
 from gateway.settings import ConfigError, Settings, ensure_secret_key
 from gateway.units import sync_units
+from gateway.wechat_outbound import wechat_outbound
 
 MAX_BODY = 256 * 1024
+log = logging.getLogger(__name__)
 
 
 def build_service(settings: Settings) -> InquiryService:
@@ -48,6 +51,11 @@ def create_app(settings: Settings, service: InquiryService | None = None) -> web
     app[ready_key] = {"database": "not connected", "scheduler": "not started"}
     observability.setup_metrics(app)
     app.cleanup_ctx.append(_database)
+    wechat = settings.channels.wechat
+    if wechat.enabled and wechat.app_secret:
+        app.cleanup_ctx.append(wechat_outbound)
+    elif wechat.enabled:
+        log.warning("channels.wechat.app_secret is not set: answers to WeChat citizens are queued, not sent")
     app.cleanup_ctx.append(scheduler_context)
     health.setup(app)
     app.add_subapp("/api/v1", api.create_api())
@@ -87,6 +95,7 @@ def wechat_options(settings: Settings) -> WeChatOptions:
         templates=settings.templates,
         default_kind=wechat.default_kind,
         default_category=wechat.default_category,
+        menu_keys=wechat.menu_keys,
     )
 
 

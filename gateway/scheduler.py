@@ -13,6 +13,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from gateway.keys import ready_key, service_key, settings_key
+from gateway.wechat_outbound import deliver_wechat, wechat_delivery_key
 
 log = logging.getLogger(__name__)
 scheduler_key = web.AppKey("scheduler", AsyncIOScheduler)
@@ -47,6 +48,9 @@ async def scheduler_context(app: web.Application) -> AsyncIterator[None]:
         **options,
     )
     scheduler.add_job(recompute_provisional, "interval", hours=6, id="recompute-provisional", **options)
+    if wechat_delivery_key in app:
+        seconds = app[settings_key].channels.wechat.delivery_seconds
+        scheduler.add_job(deliver_wechat, "interval", seconds=seconds, id="deliver-wechat", **options)
     scheduler.start()
     app[scheduler_key] = scheduler
     app[ready_key]["scheduler"] = ""

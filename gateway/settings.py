@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from channels.wechat.commands import interpret
 from core.deadlines import Clock, DayCounting, DeadlinePolicy
 from core.rules import CategoryRule, Rules
 from core.vocab import Kind
@@ -39,6 +40,8 @@ TEMPLATE_PLACEHOLDERS = {
     "receipt": ("number", "query_code", "promised", "link"),
     "joined": ("number",),
     "help": ("web",),
+    "rated": (),
+    "unsatisfied": (),
 }
 """The citizen texts the channels fill in, and the placeholders each may use."""
 
@@ -89,8 +92,19 @@ class WeChatSettings(Section):
     api_base: str = "https://api.weixin.qq.com"
     replay_window_seconds: int = Field(300, ge=0)
     template_ids: dict[str, str] = {}
+    delivery_seconds: int = Field(5, ge=1, le=3600)
     default_kind: Kind = Kind.COMPLAINT
     default_category: str = "qita"
+    menu_keys: dict[str, str] = {"MY_CASES": "查询", "HELP": "帮助"}
+    """Menu CLICK EventKey → the chat command it stands for."""
+
+    @field_validator("menu_keys")
+    @classmethod
+    def _commands_only(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, text in value.items():
+            if interpret(text) is None:
+                raise ValueError(f"{key}: {text!r} is not a chat command (查询, 查询 编号, 帮助)")
+        return value
 
 
 class WeiboSettings(Section):

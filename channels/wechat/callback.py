@@ -2,7 +2,9 @@
 
 A citizen's message is stored (a new inquiry, or part of their open one) before the passive reply
 tells them the case number, so WeChat's retries of the same message find it stored and get the same
-answer. Events and types the gateway does not handle yet are answered ``success``.
+answer. A text that is a chat command (查询, 帮助, a rating: channels.wechat.commands) is answered
+instead of filed, and so is a menu CLICK whose key the config maps to a command. Events and types the
+gateway does not handle yet are answered ``success``.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from aiohttp import web
 
+from channels.wechat.commands import interpret
+from channels.wechat.conversation import answer_command
 from channels.wechat.inbound import parse
 from channels.wechat.replies import SUCCESS, text_reply
 from channels.wechat.security import CallbackSecurity, WeChatKeys, WeChatRejected, parse_fields
@@ -33,10 +37,12 @@ class WeChatOptions:
     keys: WeChatKeys
     public_base_url: str
     templates: Mapping[str, str]
-    """receipt, joined and help texts (config.yaml ``templates``)."""
+    """receipt, joined, help, rated and unsatisfied texts (config.yaml ``templates``)."""
     default_kind: Kind = Kind.COMPLAINT
     default_category: str = "qita"
     """What an inquiry opened on WeChat is filed as until the desk screens it."""
+    menu_keys: Mapping[str, str] = field(default_factory=dict)
+    """Menu CLICK EventKey → the chat command it stands for, e.g. ``MY_CASES`` → 查询."""
 
 
 class WeChatCallback:
@@ -78,13 +84,29 @@ class WeChatCallback:
         if message.kind == "event":
             if message.event == "subscribe":
                 return self._template("help", web=f"{self.options.public_base_url}/submit")
+            if message.event == "click" and message.event_key in self.options.menu_keys:
+                return await self._command(message, self.options.menu_keys[message.event_key])
             return None
         if message.kind not in CONTENT_KINDS:
             return None
+        if message.kind == "text":
+            answer = await self._command(message, message.text)
+            if answer is not None:
+                return answer
         reception = await self.service.receive(
             message, kind=self.options.default_kind, category=self.options.default_category
         )
         return self._receipt(reception)
+
+    async def _command(self, message: InboundMessage, text: str) -> str | None:
+        """The answer to ``text`` as a chat command; None if it is none (or a rating with nothing
+        to rate)."""
+        command = interpret(text)
+        if command is None:
+            return None
+        return await answer_command(
+            command, message, self.service, self.options.templates, self.options.public_base_url
+        )
 
     def _receipt(self, reception: Reception) -> str:
         inquiry = reception.inquiry

@@ -28,26 +28,6 @@ def sign(token: str, timestamp: str, nonce: str, *more: str) -> str:
     return hashlib.sha1("".join(sorted([token, timestamp, nonce, *more])).encode()).hexdigest()
 
 
-@pytest.fixture
-async def wechat(database_url: str, tmp_path: Path, aiohttp_client: Any) -> Any:
-    """The app with WeChat on, in the official safe-mode vector's keys; the replay check off for the
-    2014 vector."""
-    settings = load_settings(
-        ROOT / "config.yaml",
-        environ={
-            "WENZHENG_DATABASE__URL": database_url,
-            "WENZHENG_DATA_DIR": str(tmp_path),
-            "WENZHENG_SECRET_KEY": "x",
-            "WENZHENG_CHANNELS__WECHAT__ENABLED": "true",
-            "WENZHENG_CHANNELS__WECHAT__TOKEN": SAFE["token"],
-            "WENZHENG_CHANNELS__WECHAT__APP_ID": SAFE["app_id"],
-            "WENZHENG_CHANNELS__WECHAT__ENCODING_AES_KEY": SAFE["encoding_aes_key"],
-            "WENZHENG_CHANNELS__WECHAT__REPLAY_WINDOW_SECONDS": "0",
-        },
-    )
-    return await aiohttp_client(create_app(settings))
-
-
 def plain_push(sender: str, body: str, msg_type: str = "text", msg_id: str = "1001") -> str:
     return (
         f"<xml><ToUserName><![CDATA[gh_city]]></ToUserName><FromUserName><![CDATA[{sender}]]></FromUserName>"

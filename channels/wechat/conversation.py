@@ -1,0 +1,123 @@
+"""Answers to the chat commands (channels.wechat.commands), as the text of the passive reply.
+
+A citizen sees only inquiries filed under their own WeChat identity: a number that belongs to
+someone else gets the same answer as a number that does not exist. A rating applies to the citizen's
+latest answered (``replied``) inquiry, the one whose answer invited it.
+
+WeChat retries a push it got no answer to in 5 seconds. A retried rating finds its inquiry already
+closed: it is recognised by the inquiry having been rated after the message was sent, and answered
+as the first delivery was, so it neither rates an older inquiry nor opens a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from tortoise.expressions import Q
+
+from channels.wechat.commands import Command, CommandName
+from core.actors import Actor
+from core.errors import IllegalAction
+from core.messages import InboundMessage
+from core.models import Inquiry
+from core.numbers import BEIJING
+from core.service import InquiryService
+from core.states import STATE_LABELS, Action, State
+from core.vocab import RATING_LABELS, Channel, Rating
+
+MAX_LISTED = 5
+RECENTLY_CLOSED = timedelta(days=30)
+OPEN_STATES = frozenset({State.RECEIVED, State.DISPATCHED, State.RETURNED, State.ACKNOWLEDGED})
+"""States in which the citizen still waits for an answer, so the promised date is worth showing."""
+
+NO_INQUIRIES = "您暂无诉求记录。直接发送文字、图片、语音或位置即可反映问题。"
+NOT_FOUND = "没有找到您的诉求 {number}。请核对编号，或回复“查询”查看您的全部诉求。"
+LIST_HEADER = "您的诉求（最近{count}件）："
+LIST_FOOTER = "回复“查询 编号”查看详情。"
+
+
+async def answer_command(
+    command: Command,
+    message: InboundMessage,
+    service: InquiryService,
+    templates: Mapping[str, str],
+    public_base_url: str,
+) -> str | None:
+    """The passive reply to ``command`` sent in ``message``; None when it is not a command after all
+    (a rating with nothing to rate), so the caller files the text as an ordinary message."""
+    match command.name:
+        case CommandName.HELP:
+            return templates["help"].format(web=f"{public_base_url}/submit")
+        case CommandName.LIST:
+            return await _list(message.sender, service.clock())
+        case CommandName.SHOW:
+            return await _show(message.sender, command.number, public_base_url)
+        case CommandName.RATE:
+            assert command.rating is not None  # interpret() sets it for every rating
+            return await _rate(message, command.rating, service, templates)
+
+
+def _own(openid: str) -> Q:
+    """Inquiries of the citizen behind this WeChat openid (on any channel they are linked to)."""
+    return Q(citizen__identities__channel=Channel.WECHAT, citizen__identities__external_id=openid)
+
+
+async def _list(openid: str, now: datetime) -> str:
+    recent = Q(state__not=State.CLOSED) | Q(closed_at__gte=now - RECENTLY_CLOSED)
+    inquiries = await Inquiry.filter(_own(openid), recent).order_by("-created_at", "-id").limit(MAX_LISTED)
+    if not inquiries:
+        return NO_INQUIRIES
+    lines = [LIST_HEADER.format(count=len(inquiries))]
+    lines += [f"{inquiry.number} {_status(inquiry)}" for inquiry in inquiries]
+    lines.append(LIST_FOOTER)
+    return "\n".join(lines)
+
+
+async def _show(openid: str, number: str, public_base_url: str) -> str:
+    inquiry = await Inquiry.filter(_own(openid), number=number).first()
+    if inquiry is None:
+        return NOT_FOUND.format(number=number)
+    link = f"{public_base_url}/cases/{inquiry.number}?code={inquiry.query_code}"
+    return f"诉求 {inquiry.number}：{_status(inquiry)}。查看进度：{link}"
+
+
+def _status(inquiry: Inquiry) -> str:
+    """The state in Chinese; while the citizen waits, the date the answer is due (Beijing time)."""
+    state = State(inquiry.state)
+    label = STATE_LABELS[state]
+    if state in OPEN_STATES:
+        due = inquiry.reply_due_at or inquiry.promised_reply_at
+        if due is not None:
+            local = due.astimezone(BEIJING)
+            return f"{label}，预计 {local.month}月{local.day}日 前答复"
+    if state is State.REPLIED:
+        return f"{label}，请回复 1 满意，2 基本满意，3 不满意"
+    if inquiry.rating:
+        return f"{label}（{RATING_LABELS[Rating(inquiry.rating)]}）"
+    return label
+
+
+async def _rate(
+    message: InboundMessage, rating: Rating, service: InquiryService, templates: Mapping[str, str]
+) -> str | None:
+    own = _own(message.sender)
+    # a retry of a rating already applied: the inquiry was rated after the message was sent
+    already = await Inquiry.filter(own, rated_at__gte=message.sent_at).order_by("-rated_at").first()
+    if already is not None:
+        return _rated(already, templates)
+    latest = await Inquiry.filter(own, state=State.REPLIED).order_by("-replied_at", "-id").first()
+    if latest is None:
+        return None
+    try:
+        inquiry = await service.act(latest.number, Action.RATE, Actor.citizen(), {"rating": rating.value})
+    except IllegalAction:
+        # closed meanwhile: by a concurrent delivery of this rating, or unrated by the scheduler
+        inquiry = await Inquiry.get(id=latest.id)
+        if inquiry.rating is None:
+            return None
+    return _rated(inquiry, templates)
+
+
+def _rated(inquiry: Inquiry, templates: Mapping[str, str]) -> str:
+    return templates["unsatisfied" if inquiry.rating == Rating.UNSATISFIED else "rated"]
