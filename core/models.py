@@ -248,9 +248,16 @@ class OutboxMessage(Model):
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField()
     last_error = fields.CharField(max_length=300, default="")
+    platform_id = fields.CharField(max_length=64, null=True)
+    """The platform's id of the sent message (a template message's msgid), to match its delivery report."""
+    platform_status = fields.CharField(max_length=64, default="")
+    """The platform's delivery report, e.g. TEMPLATESENDJOBFINISH's success or failed:user block."""
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "outbox_message"
-        indexes = (Index(fields=("state", "next_attempt_at"), name="outbox_due"),)
+        indexes = (
+            Index(fields=("state", "next_attempt_at"), name="outbox_due"),
+            Index(fields=("channel", "platform_id"), name="outbox_platform_id"),
+        )

@@ -39,8 +39,22 @@ async def claim(message: OutboxMessage, now: datetime) -> bool:
     return bool(taken)
 
 
-async def delivered(message: OutboxMessage, now: datetime) -> None:
-    await OutboxMessage.filter(id=message.id).update(state="sent", sent_at=now, last_error="")
+async def delivered(message: OutboxMessage, now: datetime, platform_id: str | None = None) -> None:
+    await OutboxMessage.filter(id=message.id).update(
+        state="sent", sent_at=now, last_error="", platform_id=platform_id
+    )
+
+
+async def delivery_report(channel: str, platform_id: str, status: str, now: datetime) -> bool:
+    """Record the platform's later report on a sent message; a failure goes on the inquiry's timeline.
+    Returns False when no sent message has that id (a report for someone else's message, or a repeat)."""
+    message = await OutboxMessage.get_or_none(channel=channel, platform_id=platform_id, platform_status="")
+    if message is None:
+        return False
+    await OutboxMessage.filter(id=message.id).update(platform_status=status[:64])
+    if status != "success":
+        await _failure_event(message, now, f"delivery report: {status}")
+    return True
 
 
 async def failed(message: OutboxMessage, now: datetime, error: str, *, retryable: bool) -> None:
@@ -51,6 +65,10 @@ async def failed(message: OutboxMessage, now: datetime, error: str, *, retryable
         )
         return
     await OutboxMessage.filter(id=message.id).update(state="failed", last_error=error[:300])
+    await _failure_event(message, now, error)
+
+
+async def _failure_event(message: OutboxMessage, now: datetime, error: str) -> None:
     await InquiryEvent.create(
         inquiry_id=message.inquiry_id,  # type: ignore[attr-defined]
         action="delivery-failed",

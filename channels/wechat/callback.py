@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -22,10 +22,11 @@ from channels.wechat.conversation import answer_command
 from channels.wechat.inbound import parse
 from channels.wechat.replies import SUCCESS, text_reply
 from channels.wechat.security import CallbackSecurity, WeChatKeys, WeChatRejected, parse_fields
+from core import outbox
 from core.messages import InboundMessage
 from core.numbers import BEIJING
 from core.service import InquiryService, Reception
-from core.vocab import Kind
+from core.vocab import Channel, Kind
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,11 @@ class WeChatCallback:
                 return self._template("help", web=f"{self.options.public_base_url}/submit")
             if message.event == "click" and message.event_key in self.options.menu_keys:
                 return await self._command(message, self.options.menu_keys[message.event_key])
+            if message.event == "templatesendjobfinish":
+                # the status of a template message sent earlier (event_key holds Status)
+                await outbox.delivery_report(
+                    Channel.WECHAT, message.platform_id, message.event_key, datetime.now(UTC)
+                )
             return None
         if message.kind not in CONTENT_KINDS:
             return None

@@ -45,23 +45,24 @@ class WeChatDelivery:
 
     async def deliver(
         self, message: OutboxMessage, inquiry: Inquiry, last_heard: datetime | None, now: datetime
-    ) -> None:
-        """Send ``message``; raises :class:`WeChatApiError` when it could not be delivered."""
+    ) -> str | None:
+        """Send ``message``; returns a template message's msgid (its delivery is reported later),
+        raises :class:`WeChatApiError` when it could not be delivered."""
         if last_heard is not None and now - last_heard < WINDOW:
             try:
                 await self.api.send_text(message.recipient, self.text(message, inquiry))
-                return
+                return None
             except WeChatApiError as error:
                 if error.errcode != WINDOW_CLOSED:
                     raise
-        await self._notice(message, inquiry, now)
+        return await self._notice(message, inquiry, now)
 
-    async def _notice(self, message: OutboxMessage, inquiry: Inquiry, now: datetime) -> None:
+    async def _notice(self, message: OutboxMessage, inquiry: Inquiry, now: datetime) -> str:
         template_id = self.options.template_ids.get("notice")
         if not template_id:
             raise WeChatApiError(WINDOW_CLOSED, "48-hour window closed and no notice template configured")
         summary = "您的诉求已答复，请查看并评价" if message.kind in ANSWERS else "您的诉求有新进展"
-        await self.api.send_template(
+        msgid = await self.api.send_template(
             message.recipient,
             template_id,
             {
@@ -72,6 +73,7 @@ class WeChatDelivery:
             url=f"{self.options.public_base_url}/cases/{inquiry.number}?code={inquiry.query_code}",
             client_msg_id=f"wz-outbox-{message.id}",
         )
+        return str(msgid)
 
 
 async def drain(delivery: WeChatDelivery, now: datetime, limit: int = 50) -> int:
@@ -86,10 +88,10 @@ async def drain(delivery: WeChatDelivery, now: datetime, limit: int = 50) -> int
         )
         last_heard = latest.created_at if latest is not None else None
         try:
-            await delivery.deliver(message, inquiry, last_heard, now)
+            platform_id = await delivery.deliver(message, inquiry, last_heard, now)
         except WeChatApiError as error:
             await outbox.failed(message, now, f"{error.errcode} {error.errmsg}", retryable=error.retryable)
             continue
-        await outbox.delivered(message, now)
+        await outbox.delivered(message, now, platform_id)
         sent += 1
     return sent

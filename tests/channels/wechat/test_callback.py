@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from channels.wechat.security import CallbackSecurity, WeChatKeys, parse_fields
-from core.models import Inquiry, InquiryMessage
+from core.models import Inquiry, InquiryEvent, InquiryMessage, OutboxMessage
 from gateway.app import create_app
 from gateway.settings import load_settings
 
@@ -152,3 +152,23 @@ async def test_hostile_pushes_are_refused_and_nothing_is_stored(
     assert response.status == status
     assert await Inquiry.all().count() == 0
     assert (await wechat.get("/healthz")).status == 200
+
+
+async def test_a_template_job_report_is_recorded_on_the_sent_message(wechat: Any) -> None:
+    inquiry_push = plain_push("oCitizen", "<Content><![CDATA[供暖不热]]></Content>")
+    await post_plain(wechat, inquiry_push)
+    inquiry = await Inquiry.get()
+    await OutboxMessage.create(
+        inquiry=inquiry, channel="wechat", recipient="oCitizen", kind="reply", text="已处理", state="sent",
+        platform_id="200163836", next_attempt_at=inquiry.created_at, created_at=inquiry.created_at,
+    )  # fmt: skip
+    report = (
+        "<xml><ToUserName><![CDATA[gh_city]]></ToUserName><FromUserName><![CDATA[oCitizen]]></FromUserName>"
+        "<CreateTime>1795752900</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+        "<Event><![CDATA[TEMPLATESENDJOBFINISH]]></Event><MsgID>200163836</MsgID>"
+        "<Status><![CDATA[failed:user block]]></Status></xml>"
+    )
+    response = await post_plain(wechat, report)
+    assert (response.status, await response.text()) == (200, "success")
+    assert (await OutboxMessage.get()).platform_status == "failed:user block"
+    assert await InquiryEvent.filter(inquiry_id=inquiry.id, action="delivery-failed").count() == 1

@@ -128,3 +128,19 @@ async def test_a_message_claimed_by_another_process_is_left_alone(
     assert not await outbox.claim(mine, now)
     assert await drain(delivery, now) == 0  # leased: due again only after the lease
     assert fake.sent == {}
+
+
+async def test_a_template_delivery_report_is_recorded_and_a_failure_shows(
+    service: InquiryService, make_staff: Any, delivery: WeChatDelivery, fake: FakeWeChatApi
+) -> None:
+    await answered(service, make_staff)
+    assert await drain(delivery, START + timedelta(hours=49)) == 1  # a template: WeChat reports later
+    sent = await OutboxMessage.get()
+    assert sent.platform_id is not None
+    now = START + timedelta(hours=50)
+    assert await outbox.delivery_report(Channel.WECHAT, sent.platform_id, "failed:user block", now)
+    assert (await OutboxMessage.get()).platform_status == "failed:user block"
+    event = await InquiryEvent.get(action="delivery-failed")
+    assert event.data["error"] == "delivery report: failed:user block"
+    assert not await outbox.delivery_report(Channel.WECHAT, sent.platform_id, "success", now)  # a repeat
+    assert not await outbox.delivery_report(Channel.WECHAT, "999", "success", now)
