@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 
 from core.actors import Actor
 from core.deadlines import Deadline
-from core.models import Citizen, CitizenIdentity, Inquiry, InquiryEvent, InquiryMessage
+from core.models import Attachment, Citizen, CitizenIdentity, Inquiry, InquiryEvent, InquiryMessage
 from core.numbers import case_day, new_query_code, next_case_numbers
 from core.states import State
 from core.vocab import Channel, Kind
@@ -41,6 +41,8 @@ class IntakeRequest:
     """Unique per platform message (e.g. sender + MsgId): a repeat returns the first inquiry."""
     identity: str | None = None
     """The citizen's id on ``channel`` (openid, Weibo uid), to find or create the citizen."""
+    media_id: str = ""
+    """The platform's id of a photo, voice or video that came with the message, to fetch and keep."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,13 @@ async def write_intakes(batch: Sequence[PendingIntake]) -> list[Inquiry]:
                 row._saved_in_db = True
             await InquiryMessage.bulk_create([_message(p, r) for p, r in zip(fresh, rows, strict=True)])
             await InquiryEvent.bulk_create([_event(p, r) for p, r in zip(fresh, rows, strict=True)])
+            media = [
+                pending_media(r.id, p.request.channel, p.request.media_id, p.now)
+                for p, r in zip(fresh, rows, strict=True)
+                if p.request.media_id
+            ]
+            if media:
+                await Attachment.bulk_create(media)
     made = {id(p): r for p, r in zip(fresh, rows, strict=True)}
     by_key |= {p.request.dedupe_key: r for p, r in zip(fresh, rows, strict=True) if p.request.dedupe_key}
     return [made.get(id(p)) or by_key[p.request.dedupe_key] for p in batch]  # type: ignore[index]
@@ -134,6 +143,18 @@ def _inquiry(pending: PendingIntake, number: str, citizen: Citizen | None) -> In
         deadlines_provisional=pending.promise.provisional,
         created_at=pending.now,
         updated_at=pending.now,
+    )
+
+
+def pending_media(inquiry_id: int, channel: Channel, media_id: str, now: datetime) -> Attachment:
+    """A photo, voice or video to fetch from the platform and keep with the inquiry."""
+    return Attachment.construct(
+        inquiry_id=inquiry_id,
+        channel=channel,
+        media_id=media_id,
+        state="pending",
+        next_attempt_at=now,
+        created_at=now,
     )
 
 

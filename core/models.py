@@ -190,6 +190,10 @@ class InquiryMessage(Model):
 
 
 class Attachment(Model):
+    """A file kept with an inquiry. Media that arrived on a chat channel is first recorded by its
+    platform id (state pending) and fetched promptly by a worker, since WeChat's media ids expire
+    after 3 days."""
+
     id = fields.IntField(primary_key=True)
     inquiry: fields.ForeignKeyRelation[Inquiry] = fields.ForeignKeyField(
         "models.Inquiry", related_name="attachments", on_delete=fields.CASCADE
@@ -197,15 +201,23 @@ class Attachment(Model):
     message: fields.ForeignKeyNullableRelation[InquiryMessage] = fields.ForeignKeyField(
         "models.InquiryMessage", related_name="attachments", null=True, on_delete=fields.CASCADE
     )
-    filename = fields.CharField(max_length=200)
-    content_type = fields.CharField(max_length=100)
-    size = fields.IntField()
-    sha256 = fields.CharField(max_length=64)
-    storage_path = fields.CharField(max_length=300)
+    # db_default: columns added to a table that may already hold rows
+    channel = fields.CharEnumField(Channel, max_length=16, default=Channel.WEB, db_default="web")
+    media_id = fields.CharField(max_length=200, default="", db_default="")
+    state = fields.CharField(max_length=16, default="stored", db_default="stored")  # pending, stored, failed
+    attempts = fields.IntField(default=0, db_default=0)
+    next_attempt_at = fields.DatetimeField(null=True)
+    last_error = fields.CharField(max_length=300, default="", db_default="")
+    filename = fields.CharField(max_length=200, default="")
+    content_type = fields.CharField(max_length=100, default="")
+    size = fields.IntField(default=0)
+    sha256 = fields.CharField(max_length=64, default="")
+    storage_path = fields.CharField(max_length=300, default="")
     created_at = fields.DatetimeField()
 
     class Meta:
         table = "attachment"
+        indexes = (Index(fields=("state", "next_attempt_at"), name="attachment_due"),)
 
 
 class InquiryEvent(Model):
@@ -250,7 +262,7 @@ class OutboxMessage(Model):
     last_error = fields.CharField(max_length=300, default="")
     platform_id = fields.CharField(max_length=64, null=True)
     """The platform's id of the sent message (a template message's msgid), to match its delivery report."""
-    platform_status = fields.CharField(max_length=64, default="")
+    platform_status = fields.CharField(max_length=64, default="", db_default="")
     """The platform's delivery report, e.g. TEMPLATESENDJOBFINISH's success or failed:user block."""
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)

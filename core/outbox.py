@@ -1,24 +1,12 @@
-"""Draining the outbox: claim a due message, record how its delivery went, retry with backoff.
-
-Several gateway processes may drain at once: a message is claimed by compare-and-set on its attempt
-count, which also pushes its next attempt past the lease, so a process that dies mid-delivery leaves
-the message to be retried, not lost (at-least-once; WeChat's template API deduplicates on
-``client_msg_id``).
-"""
+"""Draining the outbox: claim a due message (:mod:`core.retry`), record how its delivery went, retry
+with backoff. Delivery is at-least-once; WeChat's template API deduplicates on ``client_msg_id``."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from core import retry
 from core.models import InquiryEvent, OutboxMessage
-
-LEASE = timedelta(minutes=2)
-MAX_ATTEMPTS = 8
-
-
-def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, ... capped at an hour."""
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
 async def due(channel: str, now: datetime, limit: int = 50) -> list[OutboxMessage]:
@@ -29,14 +17,7 @@ async def due(channel: str, now: datetime, limit: int = 50) -> list[OutboxMessag
     )
 
 
-async def claim(message: OutboxMessage, now: datetime) -> bool:
-    """Take ``message`` for one delivery attempt; False if another process took it first."""
-    taken = await OutboxMessage.filter(id=message.id, state="pending", attempts=message.attempts).update(
-        attempts=message.attempts + 1, next_attempt_at=now + LEASE
-    )
-    if taken:
-        message.attempts += 1
-    return bool(taken)
+claim = retry.claim
 
 
 async def delivered(message: OutboxMessage, now: datetime, platform_id: str | None = None) -> None:
@@ -59,9 +40,9 @@ async def delivery_report(channel: str, platform_id: str, status: str, now: date
 
 async def failed(message: OutboxMessage, now: datetime, error: str, *, retryable: bool) -> None:
     """Retry later, or give up and leave the failure on the inquiry's timeline for staff."""
-    if retryable and message.attempts < MAX_ATTEMPTS:
+    if not retry.gives_up(message, retryable=retryable):
         await OutboxMessage.filter(id=message.id).update(
-            next_attempt_at=now + backoff(message.attempts), last_error=error[:300]
+            next_attempt_at=now + retry.backoff(message.attempts), last_error=error[:300]
         )
         return
     await OutboxMessage.filter(id=message.id).update(state="failed", last_error=error[:300])

@@ -24,7 +24,7 @@ from core.actors import Actor
 from core.deadlines import Deadline, DeadlineCalculator
 from core.errors import ConcurrentUpdate, Forbidden, IllegalAction, InvalidInput, NotFound
 from core.group_commit import GroupCommit
-from core.intake import IntakeRequest, PendingIntake, write_intakes
+from core.intake import IntakeRequest, PendingIntake, pending_media, write_intakes
 from core.messages import InboundMessage
 from core.models import CitizenIdentity, Inquiry, InquiryEvent, InquiryMessage, OutboxMessage
 from core.numbers import normalise_number
@@ -70,6 +70,7 @@ INTAKE_LIMITS = {
     "message_kind": 32,
     "dedupe_key": 200,
     "identity": 128,
+    "media_id": 200,
 }
 """Lengths of the columns the intake fills from a request's text fields."""
 
@@ -203,6 +204,7 @@ class InquiryService:
             message_kind=message.kind,
             dedupe_key=message.dedupe_key,
             identity=message.sender,
+            media_id=message.media_id,
         )
         return Reception(await self.intake(request, Actor.citizen()), joined=False, repeated=False)
 
@@ -330,6 +332,8 @@ class InquiryService:
                 if updated == 0:
                     raise ConcurrentUpdate("该诉求刚被他人更新，请刷新后重试")
             await self._record(inquiry, action.value, actor, from_state, to_state, change.event, now)
+            if change.inbound and change.inbound.media_id:
+                await pending_media(inquiry.id, change.inbound.channel, change.inbound.media_id, now).save()
             if change.inbound:
                 await InquiryMessage.create(
                     inquiry_id=inquiry.id,
