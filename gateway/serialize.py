@@ -191,7 +191,13 @@ def detail(
             for m in messages
         ],
         "attachments": [
-            {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+            {
+                "id": a.id,
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+                "state": a.state,
+            }
             for a in attachments
         ],
         "events": [
