@@ -1,11 +1,14 @@
 """`wenzheng demo`: the default city on a throw-away SQLite database, with demo staff and inquiries.
 
-Nothing needs an account anywhere: the data lives in a temporary directory removed at exit.
+Nothing needs an account anywhere: the data lives in a temporary directory removed at exit. WeChat is on
+in plaintext mode with fresh credentials; its API is a fake mounted on the demo itself, and the citizen
+phone page (gateway.demo_phone) chats with the real callback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import sys
 import tempfile
@@ -13,6 +16,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from channels.wechat.simulator import FakeWeChatApi
 from core.actors import Actor
 from core.models import Inquiry, Staff, Unit
 from core.service import InquiryService, IntakeRequest
@@ -20,6 +24,7 @@ from core.vocab import Channel, Kind, Role
 from gateway.app import build_service, create_app
 from gateway.auth import hash_password
 from gateway.db import apply_migrations, open_database
+from gateway.demo_phone import API_PREFIX, PHONE_PATH, setup_demo_phone
 from gateway.settings import Settings, load_settings
 from gateway.units import sync_units
 
@@ -32,6 +37,7 @@ DEMO_STAFF: list[tuple[str, Role, str | None, str]] = [
     ("rsj-leader", Role.LEADER, "rsj", "人社局分管领导 陈静"),
     ("cgj-handler", Role.HANDLER, "cgj", "城管局承办人 赵磊"),
     ("jwjw-handler", Role.HANDLER, "jwjw", "纪委监委承办人 孙强"),
+    ("mzj-handler", Role.HANDLER, "mzj", "民政局承办人 马丽（微信诉求默认分类「其他」）"),
 ]
 
 SAMPLES: list[tuple[Channel, Kind, str, str, str]] = [
@@ -75,18 +81,44 @@ SAMPLES: list[tuple[Channel, Kind, str, str, str]] = [
 
 def run_demo(host: str, port: int, config: Path | None) -> None:
     with tempfile.TemporaryDirectory(prefix="wenzheng-demo-") as data_dir:
+        base_url = f"http://{host}:{port}"
         settings = load_settings(
             config,
             environ={
                 "WENZHENG_DATA_DIR": data_dir,
                 "WENZHENG_DATABASE__URL": f"sqlite://{Path(data_dir) / 'demo.sqlite3'}",
-                "WENZHENG_PUBLIC_BASE_URL": f"http://{host}:{port}",
+                "WENZHENG_PUBLIC_BASE_URL": base_url,
+                **demo_wechat_environ(base_url),
             },
         )
         password = secrets.token_urlsafe(9)
         tracking = asyncio.run(_seed(settings, password))
         _print_welcome(settings, password, tracking)
-        web.run_app(create_app(settings), host=host, port=port, print=None, access_log=None)
+        # The WeChat jobs run every 2 seconds: keep their "Running job" lines out of the demo's log.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        web.run_app(demo_app(settings), host=host, port=port, print=None, access_log=None)
+
+
+def demo_wechat_environ(base_url: str) -> dict[str, str]:
+    """WeChat on in plaintext mode with fresh credentials, its API being the fake mounted at ``base_url``."""
+    return {
+        "WENZHENG_CHANNELS__WECHAT__ENABLED": "true",
+        # Prefixed so that YAML never reads them as numbers.
+        "WENZHENG_CHANNELS__WECHAT__TOKEN": "demo" + secrets.token_hex(14),
+        "WENZHENG_CHANNELS__WECHAT__APP_ID": "wx" + secrets.token_hex(8),
+        "WENZHENG_CHANNELS__WECHAT__APP_SECRET": "demo" + secrets.token_hex(14),
+        "WENZHENG_CHANNELS__WECHAT__API_BASE": base_url + API_PREFIX,
+        "WENZHENG_CHANNELS__WECHAT__DELIVERY_SECONDS": "2",
+    }
+
+
+def demo_app(settings: Settings) -> web.Application:
+    """The gateway with the fake WeChat API and the citizen phone page mounted (settings from
+    :func:`demo_wechat_environ`)."""
+    wechat = settings.channels.wechat
+    app = create_app(settings)
+    setup_demo_phone(app, FakeWeChatApi(wechat.app_id, wechat.app_secret), wechat.token)
+    return app
 
 
 async def _seed(settings: Settings, password: str) -> str:
@@ -146,6 +178,7 @@ def _print_welcome(settings: Settings, password: str, tracking: str) -> None:
         "问政通 Wenzheng demo",
         f"  citizen form:      {base}/submit",
         f"  answered case:     {tracking}   (rate it as the citizen)",
+        f"  citizen phone:     {base}{PHONE_PATH}   (chat with the WeChat channel)",
         f"  staff API:         {base}/api/v1/openapi.json",
         f"  demo accounts (password for all: {password}):",
         *(f"    {u:<18} {r.value:<13} {c or 'all units':<10} {n}" for u, r, c, n in DEMO_STAFF),
