@@ -26,7 +26,6 @@ from gateway.settings import Settings, load_settings
 from gateway.units import sync_units
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 TEST_DATABASE_URL = os.environ.get("WENZHENG_TEST_DATABASE_URL", "")
 POSTGRES_URL = os.environ.get("WENZHENG_TEST_POSTGRES_URL", "")
 TABLES = (

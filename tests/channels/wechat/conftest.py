@@ -20,9 +20,7 @@ from gateway.keys import service_key
 from gateway.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[3]
-VECTORS = json.loads(
-    (ROOT.parent / "shared" / "fixtures" / "wechat" / "official_vectors.json").read_text("utf-8")
-)
+VECTORS = json.loads((ROOT / "tests" / "fixtures" / "wechat" / "official_vectors.json").read_text("utf-8"))
 SAFE = VECTORS["safe_mode_message"]
 SENT = 1795752817
 """The CreateTime of the pushes unless a test says otherwise (2026-11-27 04:13:37 UTC)."""

@@ -17,9 +17,7 @@ from gateway.app import create_app
 from gateway.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[3]
-VECTORS = json.loads(
-    (ROOT.parent / "shared" / "fixtures" / "wechat" / "official_vectors.json").read_text("utf-8")
-)
+VECTORS = json.loads((ROOT / "tests" / "fixtures" / "wechat" / "official_vectors.json").read_text("utf-8"))
 SAFE = VECTORS["safe_mode_message"]
 PLAIN_TOKEN = "plain-token"
 

@@ -16,7 +16,7 @@ from core.vocab import Channel
 
 SAMPLES = [
     line
-    for line in (Path(__file__).resolve().parents[4] / "shared/fixtures/wechat/messages.xml")
+    for line in (Path(__file__).resolve().parents[2] / "fixtures/wechat/messages.xml")
     .read_text("utf-8")
     .splitlines()
     if line.startswith("<xml>")

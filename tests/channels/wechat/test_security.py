@@ -20,7 +20,7 @@ from channels.wechat import security
 from channels.wechat.security import MAX_BODY, CallbackSecurity, WeChatKeys, WeChatRejected, parse_fields
 
 VECTORS = json.loads(
-    (Path(__file__).resolve().parents[4] / "shared/fixtures/wechat/official_vectors.json").read_text("utf-8")
+    (Path(__file__).resolve().parents[2] / "fixtures/wechat/official_vectors.json").read_text("utf-8")
 )
 TOKEN = "wenzheng-token"
 APP_ID = "wx0123456789abcdef"
