@@ -90,16 +90,25 @@ async def database_url(migrated_template: str, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return load_settings(
-        ROOT / "config.yaml",
-        environ={
+def settings_with(database_url: str, tmp_path: Path) -> Callable[..., Settings]:
+    """Settings from config.yaml on this test's database, with more WENZHENG_* variables on top."""
+
+    def load(**environ: str) -> Settings:
+        base = {
             "WENZHENG_DATA_DIR": str(tmp_path / "data"),
             "WENZHENG_DATABASE__URL": database_url,
             "WENZHENG_SECRET_KEY": "test-secret-key",
-            "WENZHENG_CHANNELS__WEB__RATE_LIMIT__PER_MINUTE": "1000",
-            "WENZHENG_CHANNELS__WEB__RATE_LIMIT__PER_DAY": "100000",
-        },
+        }
+        return load_settings(ROOT / "config.yaml", environ=base | environ)
+
+    return load
+
+
+@pytest.fixture
+def settings(settings_with: Callable[..., Settings]) -> Settings:
+    return settings_with(
+        WENZHENG_CHANNELS__WEB__RATE_LIMIT__PER_MINUTE="1000",
+        WENZHENG_CHANNELS__WEB__RATE_LIMIT__PER_DAY="100000",
     )
 
 

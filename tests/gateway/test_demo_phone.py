@@ -15,7 +15,6 @@ from core.states import State
 from core.vocab import Channel, Rating
 from gateway.demo import demo_app, demo_wechat_environ
 from gateway.demo_phone import CHAT_PATH, PHONE_PATH
-from gateway.settings import load_settings
 from gateway.wechat_outbound import deliver_wechat
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,21 +28,15 @@ def free_port() -> int:
 
 
 @pytest.fixture
-async def demo(database_url: str, tmp_path: Path, aiohttp_server: Any, aiohttp_client: Any) -> Any:
+async def demo(settings_with: Any, aiohttp_server: Any, aiohttp_client: Any) -> Any:
     """The demo's wiring on the test database, served on a known port so the outbound worker can reach
     the fake API mounted on the same server; deliveries are run by the test, not the scheduler."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    settings = load_settings(
-        ROOT / "config.yaml",
-        environ={
-            "WENZHENG_DATABASE__URL": database_url,
-            "WENZHENG_DATA_DIR": str(tmp_path),
-            "WENZHENG_SECRET_KEY": "x",
-            "WENZHENG_PUBLIC_BASE_URL": base_url,
-            "WENZHENG_SCHEDULER__ENABLED": "false",
-            **demo_wechat_environ(base_url),
-        },
+    settings = settings_with(
+        WENZHENG_PUBLIC_BASE_URL=base_url,
+        WENZHENG_SCHEDULER__ENABLED="false",
+        **demo_wechat_environ(base_url),
     )
     server = await aiohttp_server(demo_app(settings), port=port)
     return await aiohttp_client(server)

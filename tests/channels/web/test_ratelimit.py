@@ -10,7 +10,6 @@ import pytest
 from channels.web.ratelimit import DAY, MINUTE, SlidingWindowLimiter, Verdict
 from core.models import Inquiry
 from gateway.app import build_service, create_app
-from gateway.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -84,17 +83,10 @@ def test_limits_must_be_positive() -> None:
 
 
 @pytest.fixture
-async def limited_client(database_url: str, tmp_path: Path, aiohttp_client: Any) -> Any:
+async def limited_client(settings_with: Any, aiohttp_client: Any) -> Any:
     """The real app with the web channel limited to 2 submissions a minute per address."""
-    settings = load_settings(
-        ROOT / "config.yaml",
-        environ={
-            "WENZHENG_DATA_DIR": str(tmp_path / "data"),
-            "WENZHENG_DATABASE__URL": database_url,
-            "WENZHENG_SECRET_KEY": "test-secret-key",
-            "WENZHENG_CHANNELS__WEB__RATE_LIMIT__PER_MINUTE": "2",
-            "WENZHENG_CHANNELS__WEB__RATE_LIMIT__PER_DAY": "100",
-        },
+    settings = settings_with(
+        WENZHENG_CHANNELS__WEB__RATE_LIMIT__PER_MINUTE="2", WENZHENG_CHANNELS__WEB__RATE_LIMIT__PER_DAY="100"
     )
     return await aiohttp_client(create_app(settings, build_service(settings)))
 

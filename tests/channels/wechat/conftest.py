@@ -17,7 +17,6 @@ from core.models import Staff
 from core.service import InquiryService
 from gateway.app import create_app
 from gateway.keys import service_key
-from gateway.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 VECTORS = json.loads((ROOT / "tests" / "fixtures" / "wechat" / "official_vectors.json").read_text("utf-8"))
@@ -30,23 +29,21 @@ def sign(token: str, timestamp: str, nonce: str, *more: str) -> str:
     return hashlib.sha1("".join(sorted([token, timestamp, nonce, *more])).encode()).hexdigest()
 
 
+def wechat_environ(**more: str) -> dict[str, str]:
+    """WeChat on, in the official safe-mode vector's keys, the replay check off for the 2014 vector."""
+    return {
+        "WENZHENG_CHANNELS__WECHAT__ENABLED": "true",
+        "WENZHENG_CHANNELS__WECHAT__TOKEN": SAFE["token"],
+        "WENZHENG_CHANNELS__WECHAT__APP_ID": SAFE["app_id"],
+        "WENZHENG_CHANNELS__WECHAT__ENCODING_AES_KEY": SAFE["encoding_aes_key"],
+        "WENZHENG_CHANNELS__WECHAT__REPLAY_WINDOW_SECONDS": "0",
+    } | more
+
+
 @pytest.fixture
-async def wechat(database_url: str, tmp_path: Path, aiohttp_client: Any) -> Any:
-    """The test client; the replay check is off for the 2014 vector."""
-    settings = load_settings(
-        ROOT / "config.yaml",
-        environ={
-            "WENZHENG_DATABASE__URL": database_url,
-            "WENZHENG_DATA_DIR": str(tmp_path),
-            "WENZHENG_SECRET_KEY": "x",
-            "WENZHENG_CHANNELS__WECHAT__ENABLED": "true",
-            "WENZHENG_CHANNELS__WECHAT__TOKEN": SAFE["token"],
-            "WENZHENG_CHANNELS__WECHAT__APP_ID": SAFE["app_id"],
-            "WENZHENG_CHANNELS__WECHAT__ENCODING_AES_KEY": SAFE["encoding_aes_key"],
-            "WENZHENG_CHANNELS__WECHAT__REPLAY_WINDOW_SECONDS": "0",
-        },
-    )
-    return await aiohttp_client(create_app(settings))
+async def wechat(settings_with: Any, aiohttp_client: Any) -> Any:
+    """The test client of the app with WeChat on."""
+    return await aiohttp_client(create_app(settings_with(**wechat_environ())))
 
 
 class Chat:
@@ -111,23 +108,11 @@ def fake() -> FakeWeChatApi:
 
 
 @pytest.fixture
-async def phone(
-    database_url: str, tmp_path: Path, aiohttp_client: Any, aiohttp_server: Any, fake: Any
-) -> Chat:
+async def phone(settings_with: Any, aiohttp_client: Any, aiohttp_server: Any, fake: Any) -> Chat:
     """A citizen's phone on the app with outbound WeChat on, the API being the local fake."""
     api = await aiohttp_server(fake.app)
-    settings = load_settings(
-        ROOT / "config.yaml",
-        environ={
-            "WENZHENG_DATABASE__URL": database_url,
-            "WENZHENG_DATA_DIR": str(tmp_path),
-            "WENZHENG_SECRET_KEY": "x",
-            "WENZHENG_CHANNELS__WECHAT__ENABLED": "true",
-            "WENZHENG_CHANNELS__WECHAT__TOKEN": SAFE["token"],
-            "WENZHENG_CHANNELS__WECHAT__APP_ID": SAFE["app_id"],
-            "WENZHENG_CHANNELS__WECHAT__APP_SECRET": "app-secret",
-            "WENZHENG_CHANNELS__WECHAT__API_BASE": str(api.make_url("")).rstrip("/"),
-            "WENZHENG_CHANNELS__WECHAT__REPLAY_WINDOW_SECONDS": "0",
-        },
+    outbound = wechat_environ(
+        WENZHENG_CHANNELS__WECHAT__APP_SECRET="app-secret",
+        WENZHENG_CHANNELS__WECHAT__API_BASE=str(api.make_url("")).rstrip("/"),
     )
-    return Chat(await aiohttp_client(create_app(settings)))
+    return Chat(await aiohttp_client(create_app(settings_with(**outbound))))

@@ -14,7 +14,6 @@ import pytest
 from channels.wechat.security import CallbackSecurity, WeChatKeys, parse_fields
 from core.models import Inquiry, InquiryEvent, InquiryMessage, OutboxMessage
 from gateway.app import create_app
-from gateway.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 VECTORS = json.loads((ROOT / "tests" / "fixtures" / "wechat" / "official_vectors.json").read_text("utf-8"))
@@ -45,21 +44,13 @@ def content_of(reply: str) -> str:
     return found[1]
 
 
-async def test_official_url_verification_vector(
-    database_url: str, tmp_path: Path, aiohttp_client: Any
-) -> None:
+async def test_official_url_verification_vector(settings_with: Any, aiohttp_client: Any) -> None:
     vector = VECTORS["url_verification"]
-    settings = load_settings(
-        ROOT / "config.yaml",
-        environ={
-            "WENZHENG_DATABASE__URL": database_url,
-            "WENZHENG_DATA_DIR": str(tmp_path),
-            "WENZHENG_SECRET_KEY": "x",
-            "WENZHENG_CHANNELS__WECHAT__ENABLED": "true",
-            "WENZHENG_CHANNELS__WECHAT__TOKEN": vector["token"],
-            "WENZHENG_CHANNELS__WECHAT__APP_ID": "wx0000000000000000",
-            "WENZHENG_CHANNELS__WECHAT__REPLAY_WINDOW_SECONDS": "0",
-        },
+    settings = settings_with(
+        WENZHENG_CHANNELS__WECHAT__ENABLED="true",
+        WENZHENG_CHANNELS__WECHAT__TOKEN=vector["token"],
+        WENZHENG_CHANNELS__WECHAT__APP_ID="wx0000000000000000",
+        WENZHENG_CHANNELS__WECHAT__REPLAY_WINDOW_SECONDS="0",
     )
     client = await aiohttp_client(create_app(settings))
     response = await client.get("/channels/wechat", params=vector["query"])
