@@ -168,14 +168,7 @@ async def return_(ctx: Context) -> Change:
 
 
 async def request_extension(ctx: Context) -> Change:
-    inquiry, rules = ctx.inquiry, ctx.rules
-    if inquiry.extension_pending_days:
-        raise IllegalAction("已有一项延期申请待审核")
-    if inquiry.reply_due_at is not None and ctx.now > inquiry.reply_due_at:
-        raise IllegalAction("已超过答复期限，延期须在期限届满前申请")
-    remaining = rules.extension_cap_days - inquiry.extension_days
-    if remaining <= 0:
-        raise IllegalAction(f"延期已累计 {inquiry.extension_days} 个工作日，达到上限")
+    remaining = ctx.rules.extension_cap_days - ctx.inquiry.extension_days  # > 0: see refusal()
     days = int_field(ctx.data, "days", low=1, high=remaining)
     reason = text_field(ctx.data, "reason", limit=MAX_REASON)
     return Change(
@@ -184,15 +177,9 @@ async def request_extension(ctx: Context) -> Change:
     )
 
 
-def _pending_extension(inquiry: Inquiry) -> int:
-    if not inquiry.extension_pending_days:
-        raise IllegalAction("没有待审核的延期申请")
-    return inquiry.extension_pending_days
-
-
 async def approve_extension(ctx: Context) -> Change:
     inquiry = ctx.inquiry
-    days = _pending_extension(inquiry)
+    days = inquiry.extension_pending_days
     if inquiry.reply_due_at is None:
         raise IllegalAction("诉求尚无答复期限，无法延期")
     current = Deadline(due_at=inquiry.reply_due_at, provisional=inquiry.deadlines_provisional)
@@ -212,7 +199,7 @@ async def approve_extension(ctx: Context) -> Change:
 
 
 async def refuse_extension(ctx: Context) -> Change:
-    days = _pending_extension(ctx.inquiry)
+    days = ctx.inquiry.extension_pending_days
     reason = text_field(ctx.data, "reason", limit=MAX_REASON)
     return Change(
         fields={"extension_pending_days": 0, "extension_pending_reason": ""},
@@ -314,17 +301,11 @@ async def rate(ctx: Context) -> Change:
 
 
 async def close_unrated(ctx: Context) -> Change:
-    if ctx.inquiry.rating_due_at is not None and ctx.now < ctx.inquiry.rating_due_at:
-        raise IllegalAction("评价期尚未结束")
     return Change(fields=_closed(ctx, CloseReason.UNRATED))
 
 
 async def reopen(ctx: Context) -> Change:
     inquiry = ctx.inquiry
-    if inquiry.close_reason != CloseReason.RATED or inquiry.rating != Rating.UNSATISFIED:
-        raise IllegalAction("只有来信人评价为「不满意」的诉求可以重办")
-    if inquiry.reopen_count >= ctx.rules.max_reopens:
-        raise IllegalAction(f"该诉求已重办 {inquiry.reopen_count} 次，达到上限")
     due = _reply_deadline(ctx)
     return Change(
         fields={
@@ -344,15 +325,6 @@ async def reopen(ctx: Context) -> Change:
 
 
 async def publish(ctx: Context) -> Change:
-    inquiry = ctx.inquiry
-    if inquiry.kind == Kind.CONDUCT:
-        raise IllegalAction("政风行风投诉一律不公开")
-    if not inquiry.consent_to_publish:
-        raise IllegalAction("来信人未同意公开")
-    if inquiry.published_at is not None:
-        raise IllegalAction("该诉求已公开")
-    if inquiry.close_reason in (CloseReason.REJECTED, CloseReason.REDIRECTED, CloseReason.MERGED):
-        raise IllegalAction("不予受理、转办或已并单的诉求不公开")
     return Change(fields={"published_at": ctx.now})
 
 
@@ -373,6 +345,44 @@ async def supplement(ctx: Context) -> Change:
             "location": message.text[:200],
         }
     return Change(fields=fields, event={"kind": message.kind}, inbound=message)
+
+
+def refusal(action: Action, inquiry: Inquiry, rules: Rules, now: datetime) -> str | None:
+    """Why ``action`` cannot be taken on ``inquiry`` now, whatever data comes with it; None if it can.
+
+    The service checks this before the handler runs, and ``available_actions`` offers only the actions
+    it allows, so staff are never shown a button that would be refused.
+    """
+    pending = inquiry.extension_pending_days
+    match action:
+        case Action.REQUEST_EXTENSION:
+            if pending:
+                return "已有一项延期申请待审核"
+            if inquiry.reply_due_at is not None and now > inquiry.reply_due_at:
+                return "已超过答复期限，延期须在期限届满前申请"
+            if rules.extension_cap_days - inquiry.extension_days <= 0:
+                return f"延期已累计 {inquiry.extension_days} 个工作日，达到上限"
+        case Action.APPROVE_EXTENSION | Action.REFUSE_EXTENSION:
+            if not pending:
+                return "没有待审核的延期申请"
+        case Action.CLOSE_UNRATED:
+            if inquiry.rating_due_at is not None and now < inquiry.rating_due_at:
+                return "评价期尚未结束"
+        case Action.REOPEN:
+            if inquiry.close_reason != CloseReason.RATED or inquiry.rating != Rating.UNSATISFIED:
+                return "只有来信人评价为「不满意」的诉求可以重办"
+            if inquiry.reopen_count >= rules.max_reopens:
+                return f"该诉求已重办 {inquiry.reopen_count} 次，达到上限"
+        case Action.PUBLISH:
+            if inquiry.kind == Kind.CONDUCT:
+                return "政风行风投诉一律不公开"
+            if not inquiry.consent_to_publish:
+                return "来信人未同意公开"
+            if inquiry.published_at is not None:
+                return "该诉求已公开"
+            if inquiry.close_reason in (CloseReason.REJECTED, CloseReason.REDIRECTED, CloseReason.MERGED):
+                return "不予受理、转办或已并单的诉求不公开"
+    return None
 
 
 HANDLERS: Mapping[Action, Handler] = {

@@ -19,7 +19,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from core.actions import HANDLERS, Change, Context
+from core.actions import HANDLERS, Change, Context, refusal
 from core.actors import Actor
 from core.deadlines import Deadline, DeadlineCalculator
 from core.errors import ConcurrentUpdate, Forbidden, IllegalAction, InvalidInput, NotFound
@@ -30,7 +30,7 @@ from core.models import CitizenIdentity, Inquiry, InquiryEvent, InquiryMessage, 
 from core.numbers import normalise_number
 from core.rules import Rules
 from core.states import Action, State, allowed_actions, next_state
-from core.vocab import UNIT_ROLES, Channel, CloseReason, Kind, Rating, Role
+from core.vocab import UNIT_ROLES, Channel, Kind, Role
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +167,8 @@ class InquiryService:
         self._authorize(act, actor)
         to_state = next_state(State(inquiry.state), act)
         now = self.clock()
+        if (reason := refusal(act, inquiry, self.rules, now)) is not None:
+            raise IllegalAction(reason)
         change = await HANDLERS[act](Context(inquiry, actor, data, now, self.rules, self.deadlines))
         await self._apply(inquiry, act, actor, to_state, change, now)
         log.info("inquiry %s", act.value, extra={"case": inquiry.number, "actor": actor.name})
@@ -401,7 +403,7 @@ class InquiryService:
         )
 
 
-def available_actions(inquiry: Inquiry, actor: Actor) -> list[str]:
+def available_actions(inquiry: Inquiry, actor: Actor, rules: Rules, now: datetime) -> list[str]:
     """The actions ``actor`` may take on ``inquiry`` now: the same rules :meth:`InquiryService.act`
     enforces, so an inbox can show exactly the buttons that will work."""
     if actor.kind != "staff" or not actor.can_see(inquiry):
@@ -409,24 +411,6 @@ def available_actions(inquiry: Inquiry, actor: Actor) -> list[str]:
     return [
         action.value
         for action in allowed_actions(State(inquiry.state))
-        if actor.role in ACTION_ROLES.get(action, frozenset()) and _guard_allows(action, inquiry)
+        if actor.role in ACTION_ROLES.get(action, frozenset())
+        and refusal(action, inquiry, rules, now) is None
     ]
-
-
-def _guard_allows(action: Action, inquiry: Inquiry) -> bool:
-    pending = bool(inquiry.extension_pending_days)
-    match action:
-        case Action.REQUEST_EXTENSION:
-            return not pending
-        case Action.APPROVE_EXTENSION | Action.REFUSE_EXTENSION:
-            return pending
-        case Action.REOPEN:
-            return inquiry.rating == Rating.UNSATISFIED
-        case Action.PUBLISH:
-            return (
-                inquiry.consent_to_publish
-                and inquiry.published_at is None
-                and inquiry.kind != Kind.CONDUCT
-                and inquiry.close_reason in (CloseReason.RATED, CloseReason.UNRATED)
-            )
-    return True

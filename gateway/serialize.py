@@ -179,7 +179,7 @@ def detail(
             "supervision_level": inquiry.supervision_level,
         },
         "version": inquiry.version,
-        "allowed_actions": available_actions(inquiry, actor),
+        "allowed_actions": available_actions(inquiry, actor, rules, now),
         "messages": [
             {
                 "direction": m.direction,

@@ -298,7 +298,8 @@ async def test_unsatisfied_rating_can_be_reopened_once(
     assert (reopened.state, reopened.reopen_count, reopened.rating) == (State.ACKNOWLEDGED, 1, None)
     assert reopened.reply_due_at == svc.deadlines.due(clock.now, DeadlinePolicy(Clock.working_days, 7)).due_at
     await svc.act(number, "reply", people["rsj"], {"text": "再次答复", "resolved": True})
-    await svc.act(number, "rate", Actor.citizen(), {"rating": "unsatisfied"})
+    closed = await svc.act(number, "rate", Actor.citizen(), {"rating": "unsatisfied"})
+    assert "reopen" not in available_actions(closed, people["desk"], svc.rules, clock.now)
     with pytest.raises(IllegalAction, match="重办 1 次"):
         await svc.act(number, "reopen", people["desk"], {})
 
@@ -355,7 +356,7 @@ async def test_desk_closing_paths(svc: InquiryService, people: dict[str, Actor])
 async def test_available_actions_match_what_act_allows(svc: InquiryService, people: dict[str, Actor]) -> None:
     number = (await svc.intake(request(), Actor.citizen())).number
     inquiry = await svc.get(number, people["desk"])
-    assert available_actions(inquiry, people["desk"]) == [
+    assert available_actions(inquiry, people["desk"], svc.rules, START) == [
         "dispatch",
         "answer-directly",
         "reject",
@@ -364,12 +365,16 @@ async def test_available_actions_match_what_act_allows(svc: InquiryService, peop
         "note",
     ]
     inquiry = await svc.act(number, "dispatch", people["desk"], {})
-    assert available_actions(inquiry, people["rsj"]) == ["acknowledge", "return", "note"]
-    assert available_actions(inquiry, people["cgj"]) == []
+    assert available_actions(inquiry, people["rsj"], svc.rules, START) == ["acknowledge", "return", "note"]
+    assert available_actions(inquiry, people["cgj"], svc.rules, START) == []
     inquiry = await svc.act(number, "acknowledge", people["rsj"], {})
-    assert available_actions(inquiry, people["desk"]) == ["note"]
+    assert available_actions(inquiry, people["desk"], svc.rules, START) == ["note"]
     inquiry = await svc.act(number, "request-extension", people["rsj"], {"days": 2, "reason": "核查"})
-    assert available_actions(inquiry, people["desk"]) == ["approve-extension", "refuse-extension", "note"]
+    assert available_actions(inquiry, people["desk"], svc.rules, START) == [
+        "approve-extension",
+        "refuse-extension",
+        "note",
+    ]
 
 
 async def test_recompute_extends_a_provisional_deadline_once_the_year_is_published(
