@@ -16,6 +16,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from core.actors import Actor
+from core.audit import audit_event
 from core.deadlines import Deadline
 from core.models import Attachment, Citizen, CitizenIdentity, Inquiry, InquiryEvent, InquiryMessage
 from core.numbers import case_day, new_query_code, next_case_numbers
@@ -173,15 +174,5 @@ def _message(pending: PendingIntake, inquiry: Inquiry) -> InquiryMessage:
 
 
 def _event(pending: PendingIntake, inquiry: Inquiry) -> InquiryEvent:
-    actor = pending.actor
-    return InquiryEvent.construct(
-        inquiry_id=inquiry.id,
-        action="intake",
-        actor_kind=actor.kind,
-        actor_id=actor.staff_id,
-        actor_name=actor.name,
-        from_state="",
-        to_state=State.RECEIVED,
-        data={"channel": pending.request.channel.value},
-        created_at=pending.now,
-    )
+    data = {"channel": pending.request.channel.value}
+    return audit_event(inquiry.id, "intake", pending.actor, "", State.RECEIVED, data, pending.now)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from core import retry
-from core.models import InquiryEvent, OutboxMessage
+from core.actors import Actor
+from core.audit import audit_event
+from core.models import OutboxMessage
 
 
 async def due(channel: str, now: datetime, limit: int = 50) -> list[OutboxMessage]:
@@ -50,18 +52,11 @@ async def failed(message: OutboxMessage, now: datetime, error: str, *, retryable
 
 
 async def _failure_event(message: OutboxMessage, now: datetime, error: str) -> None:
-    await InquiryEvent.create(
-        inquiry_id=message.inquiry_id,  # type: ignore[attr-defined]
-        action="delivery-failed",
-        actor_kind="system",
-        actor_name="系统",
-        from_state="",
-        to_state="",
-        data={
-            "channel": message.channel,
-            "kind": message.kind,
-            "error": error[:300],
-            "attempts": message.attempts,
-        },
-        created_at=now,
-    )
+    data = {
+        "channel": message.channel,
+        "kind": message.kind,
+        "error": error[:300],
+        "attempts": message.attempts,
+    }
+    inquiry_id = message.inquiry_id  # type: ignore[attr-defined]
+    await audit_event(inquiry_id, "delivery-failed", Actor.system(), "", "", data, now).save()

@@ -21,12 +21,13 @@ from tortoise.transactions import in_transaction
 
 from core.actions import HANDLERS, Change, Context, refusal
 from core.actors import Actor
+from core.audit import audit_event
 from core.deadlines import Deadline, DeadlineCalculator
 from core.errors import ConcurrentUpdate, Forbidden, IllegalAction, InvalidInput, NotFound
 from core.group_commit import GroupCommit
 from core.intake import IntakeRequest, PendingIntake, pending_media, write_intakes
 from core.messages import InboundMessage
-from core.models import CitizenIdentity, Inquiry, InquiryEvent, InquiryMessage, OutboxMessage
+from core.models import CitizenIdentity, Inquiry, InquiryMessage, OutboxMessage
 from core.numbers import normalise_number
 from core.rules import Rules
 from core.states import Action, State, allowed_actions, next_state
@@ -277,8 +278,8 @@ class InquiryService:
                 )
                 if updated:
                     data = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in fields.items()}
-                    await self._record(
-                        inquiry,
+                    event = audit_event(
+                        inquiry.id,
                         "recompute-deadlines",
                         Actor.system(),
                         inquiry.state,
@@ -286,6 +287,7 @@ class InquiryService:
                         data,
                         now,
                     )
+                    await event.save()
                     moved += 1
         return moved
 
@@ -333,7 +335,7 @@ class InquiryService:
                 )
                 if updated == 0:
                     raise ConcurrentUpdate("该诉求刚被他人更新，请刷新后重试")
-            await self._record(inquiry, action.value, actor, from_state, to_state, change.event, now)
+            await audit_event(inquiry.id, action.value, actor, from_state, to_state, change.event, now).save()
             if change.inbound and change.inbound.media_id:
                 await pending_media(inquiry.id, change.inbound.channel, change.inbound.media_id, now).save()
             if change.inbound:
@@ -377,28 +379,6 @@ class InquiryService:
             kind=action.value,
             text=text,
             next_attempt_at=now,
-            created_at=now,
-        )
-
-    @staticmethod
-    async def _record(
-        inquiry: Inquiry,
-        action: str,
-        actor: Actor,
-        from_state: str,
-        to_state: str,
-        data: Mapping[str, Any],
-        now: datetime,
-    ) -> None:
-        await InquiryEvent.create(
-            inquiry_id=inquiry.id,
-            action=action,
-            actor_kind=actor.kind,
-            actor_id=actor.staff_id,
-            actor_name=actor.name,
-            from_state=from_state,
-            to_state=to_state,
-            data=dict(data),
             created_at=now,
         )
 
