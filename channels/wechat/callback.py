@@ -19,9 +19,9 @@ from aiohttp import web
 
 from channels.wechat.commands import interpret
 from channels.wechat.conversation import answer_command
-from channels.wechat.inbound import parse
+from channels.wechat.inbound import message_from
 from channels.wechat.replies import SUCCESS, text_reply
-from channels.wechat.security import CallbackSecurity, WeChatKeys, WeChatRejected, parse_fields
+from channels.wechat.security import CallbackSecurity, WeChatKeys, WeChatRejected
 from core import outbox
 from core.messages import InboundMessage
 from core.numbers import BEIJING
@@ -67,8 +67,8 @@ class WeChatCallback:
     async def push(self, request: web.Request) -> web.Response:
         try:
             envelope = self.security.open(request.query, await request.read())
-            message = parse(envelope.xml)
-            account = parse_fields(envelope.xml).get("ToUserName", "")
+            message = message_from(envelope.fields, envelope.xml)
+            account = envelope.fields.get("ToUserName", "")
         except WeChatRejected as rejected:
             return _refuse(request, rejected)
         if message is None:

@@ -32,7 +32,11 @@ _MEDIA = frozenset({"image", "voice", "video", "shortvideo"})
 
 def parse(xml: str) -> InboundMessage | None:
     """The normalised message in a push's (plain or decrypted) XML, or ``None`` for an unknown MsgType."""
-    fields = parse_fields(xml)
+    return message_from(parse_fields(xml), xml)
+
+
+def message_from(fields: Mapping[str, str], xml: str) -> InboundMessage | None:
+    """:func:`parse` for XML already read into fields (as :class:`Envelope` carries it)."""
     kind = _required(fields, "MsgType")
     sender = _required(fields, "FromUserName")
     created = _required(fields, "CreateTime")

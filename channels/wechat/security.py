@@ -72,6 +72,8 @@ class Envelope:
     encrypted: bool
     key: str = field(repr=False)
     """The EncodingAESKey that decrypted the push, to encrypt the reply with; "" for plaintext."""
+    fields: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The message's fields (:func:`parse_fields` of ``xml``), read once while checking it."""
 
 
 def parse_fields(document: str) -> dict[str, str]:
@@ -209,7 +211,7 @@ class CallbackSecurity:
             raise WeChatRejected(400, "body is not UTF-8") from None
         fields = parse_fields(document)
         if (query.get("encrypt_type") or "raw") == "raw":
-            return Envelope(document, encrypted=False, key="")
+            return Envelope(document, encrypted=False, key="", fields=fields)
         encrypted = fields.get("Encrypt")
         if not encrypted:
             raise WeChatRejected(400, "encrypted push without an Encrypt field")
@@ -218,8 +220,7 @@ class CallbackSecurity:
         if not _SIGNATURE.fullmatch(msg_signature) or not hmac.compare_digest(expected, msg_signature):
             raise WeChatRejected(403, "bad msg_signature")
         xml, key = self._decrypt(encrypted)
-        parse_fields(xml)
-        return Envelope(xml, encrypted=True, key=key)
+        return Envelope(xml, encrypted=True, key=key, fields=parse_fields(xml))
 
     def seal(
         self, envelope: Envelope, reply_xml: str, nonce: str | None = None, timestamp: int | None = None
