@@ -29,11 +29,17 @@ class InboundMessage:
     event_key: str = ""
     platform_id: str = ""
     """The platform's message id (WeChat MsgId; a template job's MsgID); empty for most events."""
+    unique_id: str = ""
+    """An id that names the message platform-wide whoever sends it (a Weibo status or comment, or the
+    original status of a repost): when set, the dedupe key is the channel and this id alone."""
 
     @property
     def dedupe_key(self) -> str:
         """Stable across the platform's retries: sender + message id, or for events sender + time + event
-        + key (message ids repeat across users, and events have none)."""
+        + key (message ids repeat across users, and events have none); or the platform-wide
+        :attr:`unique_id`."""
+        if self.unique_id:
+            return f"{self.channel.value}:{self.unique_id}"
         if self.platform_id and self.kind != "event":
             return f"{self.channel.value}:{self.sender}:{self.platform_id}"
         stamp = int(self.sent_at.timestamp())
