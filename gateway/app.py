@@ -8,13 +8,14 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from channels.web import WebOptions, setup_web_channel
+from channels.web import ChatIdentity, WebOptions, setup_web_channel
 from channels.wechat.callback import WeChatOptions, setup_wechat_channel
 from channels.wechat.security import WeChatKeys
 from core.calendar import CalendarConfigError, WorkCalendar
 from core.deadlines import DeadlineCalculator
 from core.office_hours import OfficeHours
 from core.service import InquiryService
+from core.vocab import Channel
 from gateway import api, health, observability
 from gateway.db import open_database
 from gateway.keys import metrics_key, ready_key, service_key, settings_key
@@ -22,6 +23,7 @@ from gateway.scheduler import scheduler_context
 from gateway.settings import ConfigError, Settings, ensure_secret_key
 from gateway.units import sync_units
 from gateway.wechat_outbound import wechat_outbound
+from gateway.wechat_web import setup_web_login
 
 MAX_BODY = 256 * 1024
 log = logging.getLogger(__name__)
@@ -59,8 +61,16 @@ def create_app(settings: Settings, service: InquiryService | None = None) -> web
     app.cleanup_ctx.append(scheduler_context)
     health.setup(app)
     app.add_subapp("/api/v1", api.create_api())
+    identify = None
+    if wechat.enabled and wechat.app_secret:
+        login = setup_web_login(app, settings)
+
+        def identify(request: web.Request) -> ChatIdentity | None:
+            openid = login.openid(request)
+            return ChatIdentity(Channel.WECHAT, openid) if openid else None
+
     if settings.channels.web.enabled:
-        setup_web_channel(app, app[service_key], web_options(settings))
+        setup_web_channel(app, app[service_key], web_options(settings), identify)
     if settings.channels.wechat.enabled:
         setup_wechat_channel(app, app[service_key], wechat_options(settings))
     return app

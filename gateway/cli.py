@@ -1,4 +1,4 @@
-"""The `wenzheng` command: serve, demo, migrate, create-user, import-units.
+"""The `wenzheng` command: serve, demo, migrate, create-user, import-units, wechat-menu.
 
 Every failure ends with exit status 1 and one line ``wenzheng: <reason>`` on stderr, never a traceback.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import json
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 from aiohttp import web
 from tortoise.exceptions import BaseORMException
 
+from channels.wechat.api import WeChatApiError
 from core.models import Staff, Unit
 from core.vocab import UNIT_ROLES, Role
 from gateway.app import build_service, create_app
@@ -24,6 +26,7 @@ from gateway.db import DatabaseNotReady, apply_migrations, open_database
 from gateway.observability import configure_logging
 from gateway.settings import ConfigError, Settings, load_settings
 from gateway.units import UnitFileError, read_units_file, sync_units
+from gateway.wechat_web import menu_json, push_menu
 
 
 class CommandError(Exception):
@@ -58,8 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     units.add_argument("file", type=Path)
 
+    menu = commands.add_parser("wechat-menu", help="push channels.wechat.menu to the Official Account")
+    menu.add_argument("--print", action="store_true", help="print the menu as JSON instead of pushing it")
+
     # the global option is accepted after the command too: `wenzheng serve --config x.yaml`
-    for sub in (serve, demo, user, units, commands.choices["migrate"]):
+    for sub in (serve, demo, user, units, menu, commands.choices["migrate"]):
         sub.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
@@ -177,9 +183,28 @@ def import_units(settings: Settings, args: argparse.Namespace) -> None:
     print(f"wenzheng: {len(units)} units read, {changed} added or renamed")
 
 
+def wechat_menu(settings: Settings, args: argparse.Namespace) -> None:
+    wechat = settings.channels.wechat
+    if not wechat.menu:
+        raise CommandError("channels.wechat.menu is empty: there is no menu to push")
+    if args.print:
+        print(json.dumps(menu_json(settings), ensure_ascii=False, indent=2))
+        return
+    if not wechat.app_id or not wechat.app_secret:
+        raise CommandError(
+            "pushing the menu needs channels.wechat.app_id and WENZHENG_CHANNELS__WECHAT__APP_SECRET"
+        )
+    try:
+        menu = asyncio.run(push_menu(settings))
+    except WeChatApiError as error:
+        raise CommandError(f"WeChat refused the menu: {error}") from None
+    print(f"wenzheng: menu pushed to {wechat.app_id} ({len(menu['button'])} buttons)")
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
     "serve": serve,
     "migrate": migrate,
     "create-user": create_user,
     "import-units": import_units,
+    "wechat-menu": wechat_menu,
 }

@@ -27,6 +27,7 @@ from gateway.db import apply_migrations, open_database
 from gateway.demo_phone import API_PREFIX, PHONE_PATH, setup_demo_phone
 from gateway.settings import Settings, load_settings
 from gateway.units import sync_units
+from gateway.wechat_web import menu_json
 
 DEMO_STAFF: list[tuple[str, Role, str | None, str]] = [
     ("admin", Role.ADMIN, None, "系统管理员"),
@@ -108,6 +109,7 @@ def demo_wechat_environ(base_url: str) -> dict[str, str]:
         "WENZHENG_CHANNELS__WECHAT__APP_ID": "wx" + secrets.token_hex(8),
         "WENZHENG_CHANNELS__WECHAT__APP_SECRET": "demo" + secrets.token_hex(14),
         "WENZHENG_CHANNELS__WECHAT__API_BASE": base_url + API_PREFIX,
+        "WENZHENG_CHANNELS__WECHAT__OAUTH_BASE": base_url + API_PREFIX,
         "WENZHENG_CHANNELS__WECHAT__DELIVERY_SECONDS": "2",
     }
 
@@ -117,7 +119,7 @@ def demo_app(settings: Settings) -> web.Application:
     :func:`demo_wechat_environ`)."""
     wechat = settings.channels.wechat
     app = create_app(settings)
-    setup_demo_phone(app, FakeWeChatApi(wechat.app_id, wechat.app_secret), wechat.token)
+    setup_demo_phone(app, FakeWeChatApi(wechat.app_id, wechat.app_secret), wechat.token, menu_json(settings))
     return app
 
 

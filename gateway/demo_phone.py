@@ -6,6 +6,11 @@ signed plaintext push to the gateway's own ``/channels/wechat`` over HTTP, exact
 whose conversation (``/simulator/phone/chat``, in a frame that reloads itself every few seconds, so
 typing is not interrupted) shows what the citizen sent, the passive replies, and what the gateway later
 sent through the API. No JavaScript.
+
+The phone's menu is the account's custom menu as the fake API holds it: the first visit pushes the
+configured menu through the real API client (as ``wenzheng wechat-menu`` would), a click button sends its
+CLICK event, and a view button opens its page in a new tab, as WeChat's own browser would, with the
+fake's ``fake_wechat_user`` cookie telling its authorize page who is signed in to WeChat.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from channels.wechat.security import WeChatRejected, parse_fields
-from channels.wechat.simulator import FakeWeChatApi
+from channels.wechat.simulator import USER_COOKIE, FakeWeChatApi
 from core.numbers import BEIJING
+from gateway.wechat_outbound import wechat_api_key
 
 API_PREFIX: Final = "/simulator/wechat-api"
 PHONE_PATH: Final = "/simulator/phone"
@@ -35,8 +41,6 @@ CHAT_PATH: Final = "/simulator/phone/chat"
 DEFAULT_OPENID: Final = "oDemoCitizen01"
 MAX_TEXT: Final = 600
 REFRESH_SECONDS: Final = 5
-MENU: Final = {"MY_CASES": "我的诉求", "HELP": "帮助"}
-"""The custom menu's CLICK keys (config.yaml channels.wechat.menu_keys) and their button labels."""
 
 _OPENID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -68,8 +72,9 @@ class Bubble:
 class DemoPhone:
     """The phone page's handlers and the conversations it has seen, per openid, oldest first."""
 
-    def __init__(self, fake: FakeWeChatApi, token: str, account: str) -> None:
+    def __init__(self, fake: FakeWeChatApi, token: str, account: str, menu: dict[str, Any]) -> None:
         self.fake = fake
+        self.menu = menu
         self.token = token
         self.account = account
         self.conversations: defaultdict[str, list[Bubble]] = defaultdict(list)
@@ -85,8 +90,14 @@ class DemoPhone:
 
     async def page(self, request: web.Request) -> web.Response:
         openid = _openid(request.query.get("openid"))
+        if not self.fake.menu:
+            await request.app[wechat_api_key].create_menu(self.menu)
         chat_url = request.app.router["demo-phone-chat"].url_for().with_query(openid=openid)
-        return self._render("phone.html", openid=openid, chat_url=str(chat_url), menu=MENU, max_text=MAX_TEXT)
+        response = self._render(
+            "phone.html", openid=openid, chat_url=str(chat_url), menu=self.fake.menu, max_text=MAX_TEXT
+        )
+        response.set_cookie(USER_COOKIE, openid, path=API_PREFIX, httponly=True, samesite="Lax")
+        return response
 
     async def chat(self, request: web.Request) -> web.Response:
         openid = _openid(request.query.get("openid"))
@@ -103,8 +114,8 @@ class DemoPhone:
         text = _field(form, "text").strip()[:MAX_TEXT]
         if action == "subscribe":
             await self._push(request, openid, "（关注公众号）", _event("subscribe", ""))
-        elif action in MENU:
-            await self._push(request, openid, f"（点击菜单：{MENU[action]}）", _event("CLICK", action))
+        elif action.startswith("click:") and (label := self._click_labels().get(key := action[6:])):
+            await self._push(request, openid, f"（点击菜单：{label}）", _event("CLICK", key))
         elif text:
             body = f"<Content>{_cdata(text)}</Content><MsgId>{next(self._msg_ids)}</MsgId>"
             await self._push(request, openid, text, ("text", body))
@@ -136,6 +147,11 @@ class DemoPhone:
             return
         self.conversations[openid].append(_passive(response.status, answer))
 
+    def _click_labels(self) -> dict[str, str]:
+        """The menu's click keys and their button names, sub-buttons included."""
+        buttons = [sub for button in self.fake.menu for sub in (button, *button.get("sub_button", []))]
+        return {b["key"]: b["name"] for b in buttons if b.get("type") == "click"}
+
     def _absorb(self, openid: str) -> None:
         """Add the messages the gateway sent through the fake API since the last look, stamped now."""
         sent = self.fake.sent.get(openid, [])
@@ -154,11 +170,16 @@ demo_phone_key = web.AppKey("demo_phone", DemoPhone)
 
 
 def setup_demo_phone(
-    app: web.Application, fake: FakeWeChatApi, token: str, account: str = "gh_wenzheng_demo"
+    app: web.Application,
+    fake: FakeWeChatApi,
+    token: str,
+    menu: dict[str, Any],
+    account: str = "gh_wenzheng_demo",
 ) -> None:
-    """Mount the fake WeChat API and the phone page on ``app`` (before it starts)."""
+    """Mount the fake WeChat API and the phone page on ``app`` (before it starts); ``menu`` is the
+    menu/create body the phone pushes on its first visit."""
     app.add_subapp(API_PREFIX, fake.app)
-    phone = DemoPhone(fake, token, account)
+    phone = DemoPhone(fake, token, account, menu)
     app[demo_phone_key] = phone
     app.router.add_get(PHONE_PATH, phone.page, name="demo-phone")
     app.router.add_post(PHONE_PATH, phone.send)

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from channels.wechat.commands import interpret
+from channels.wechat.menu import PLACEHOLDERS, MenuButton, MenuError, menu_body
 from core.deadlines import Clock, DayCounting, DeadlinePolicy
 from core.rules import CategoryRule, Rules
 from core.vocab import Kind
@@ -82,6 +83,20 @@ class WebChannelSettings(Section):
     rate_limit: RateLimit = RateLimit()
 
 
+class MenuButtonSettings(Section):
+    """One button of the custom menu: click (key), view (url) or a group (sub_button)."""
+
+    name: str
+    type: str = ""
+    key: str = ""
+    url: str = ""
+    sub_button: tuple[MenuButtonSettings, ...] = ()
+
+    def to_button(self) -> MenuButton:
+        subs = tuple(sub.to_button() for sub in self.sub_button)
+        return MenuButton(name=self.name, type=self.type, key=self.key, url=self.url, sub_buttons=subs)
+
+
 class WeChatSettings(Section):
     enabled: bool = False
     token: str = ""
@@ -97,6 +112,10 @@ class WeChatSettings(Section):
     default_category: str = "qita"
     menu_keys: dict[str, str] = {"MY_CASES": "查询", "HELP": "帮助"}
     """Menu CLICK EventKey → the chat command it stands for."""
+    menu: tuple[MenuButtonSettings, ...] = ()
+    """The custom menu pushed by ``wenzheng wechat-menu``."""
+    oauth_base: str = "https://open.weixin.qq.com"
+    """Where web-page authorisation's authorize page is (the simulator's in the demo)."""
 
     @field_validator("menu_keys")
     @classmethod
@@ -105,6 +124,23 @@ class WeChatSettings(Section):
             if interpret(text) is None:
                 raise ValueError(f"{key}: {text!r} is not a chat command (查询, 查询 编号, 帮助)")
         return value
+
+    @model_validator(mode="after")
+    def _menu_is_valid(self) -> WeChatSettings:
+        if not self.menu:
+            return self
+        buttons = self.menu_buttons()
+        try:
+            menu_body(buttons, dict.fromkeys(PLACEHOLDERS, "https://example.invalid"))
+        except MenuError as error:
+            raise ValueError(f"menu: {error}") from None
+        keys = {sub.key for button in buttons for sub in (button, *button.sub_buttons) if sub.type == "click"}
+        if unmapped := sorted(keys - self.menu_keys.keys()):
+            raise ValueError(f"menu: click key {unmapped[0]} has no entry in menu_keys")
+        return self
+
+    def menu_buttons(self) -> tuple[MenuButton, ...]:
+        return tuple(button.to_button() for button in self.menu)
 
 
 class WeiboSettings(Section):

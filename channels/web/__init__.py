@@ -12,19 +12,22 @@ import secrets
 from aiohttp import web
 
 from channels.web.csrf import CsrfTokens
-from channels.web.options import WebOptions
+from channels.web.options import ChatIdentity, Identify, WebOptions
 from channels.web.pages import STATIC, Pages
 from channels.web.ratelimit import SlidingWindowLimiter
 from channels.web.routes import FAILED_LOOKUPS_PER_DAY, FAILED_LOOKUPS_PER_MINUTE, WebChannel
 from core.service import InquiryService
 
-__all__ = ["WebOptions", "setup_web_channel"]
+__all__ = ["ChatIdentity", "Identify", "WebOptions", "setup_web_channel"]
 
 log = logging.getLogger(__name__)
 
 
-def setup_web_channel(app: web.Application, service: InquiryService, options: WebOptions) -> None:
-    """Add the citizen pages and their stylesheet to ``app``."""
+def setup_web_channel(
+    app: web.Application, service: InquiryService, options: WebOptions, identify: Identify | None = None
+) -> None:
+    """Add the citizen pages and their stylesheet to ``app``; ``identify`` ties a form opened from a chat
+    channel to the citizen's account there, so the answer goes back to that chat."""
     secret_key = options.secret_key
     if not secret_key:
         # Forms still work, but only within this process and until it restarts.
@@ -44,5 +47,6 @@ def setup_web_channel(app: web.Application, service: InquiryService, options: We
         csrf=CsrfTokens(secret_key, secure=options.public_base_url.startswith("https://")),
         limiter=SlidingWindowLimiter(options.submissions_per_minute, options.submissions_per_day),
         lookups=SlidingWindowLimiter(FAILED_LOOKUPS_PER_MINUTE, FAILED_LOOKUPS_PER_DAY),
+        identify=identify,
     )
     app.router.add_routes(channel.routes())

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from aiohttp import web
+
+from core.vocab import Channel
 
 
 @dataclass(frozen=True)
@@ -16,3 +21,15 @@ class WebOptions:
     """Form and rating submissions allowed per client address."""
     city_name: str = "乌鲁木齐市"
     """Shown in the pages' header and titles."""
+
+
+@dataclass(frozen=True)
+class ChatIdentity:
+    """The citizen's account on a chat channel, when the form was opened from it (WeChat's menu)."""
+
+    channel: Channel
+    external_id: str
+
+
+Identify = Callable[[web.Request], ChatIdentity | None]
+"""Who the citizen filling in the form is on a chat channel, if anyone can tell."""

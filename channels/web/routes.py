@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -34,7 +35,7 @@ from channels.web.forms import (
     normalise_code,
     read_form,
 )
-from channels.web.options import WebOptions
+from channels.web.options import ChatIdentity, Identify, WebOptions
 from channels.web.pages import Pages, wait_text
 from channels.web.present import policy_span
 from channels.web.ratelimit import SlidingWindowLimiter, Verdict
@@ -44,7 +45,7 @@ from core.errors import IllegalAction, InvalidInput, NotFound
 from core.models import Inquiry, InquiryEvent
 from core.service import MAX_CONTENT, InquiryService
 from core.states import STATE_LABELS, State
-from core.vocab import KIND_LABELS, RATING_LABELS, Kind, Rating
+from core.vocab import CHANNEL_LABELS, KIND_LABELS, RATING_LABELS, Kind, Rating
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ class WebChannel:
         csrf: CsrfTokens,
         limiter: SlidingWindowLimiter,
         lookups: SlidingWindowLimiter,
+        identify: Identify | None = None,
     ) -> None:
         self.service = service
         self.options = options
@@ -94,6 +96,7 @@ class WebChannel:
         self.csrf = csrf
         self.limiter = limiter
         self.lookups = lookups
+        self.identify = identify
         self.max_content = min(options.max_content_chars, MAX_CONTENT)
 
     def routes(self) -> list[web.RouteDef]:
@@ -146,9 +149,12 @@ class WebChannel:
         if not (verdict := self.limiter.hit(client)).allowed:
             return self._too_many(verdict)
         assert submission.request is not None
+        intake = submission.request
+        if (who := self._identity(request)) is not None:
+            intake = replace(intake, channel=who.channel, identity=who.external_id)
         try:
             # Idempotent on the form's id: a double-clicked submit gets the first inquiry back.
-            inquiry = await self.service.intake(submission.request, Actor.citizen())
+            inquiry = await self.service.intake(intake, Actor.citizen())
         except InvalidInput as error:
             submission.errors["form"] = str(error)
             return self._form(request, submission, status=400)
@@ -230,7 +236,11 @@ class WebChannel:
             self.csrf.set_cookie(response, token)
         return response
 
+    def _identity(self, request: web.Request) -> ChatIdentity | None:
+        return self.identify(request) if self.identify is not None else None
+
     def _form(self, request: web.Request, submission: Submission, *, status: int) -> web.Response:
+        chat = self._identity(request)
         context = {
             "values": submission.values,
             "errors": submission.errors,
@@ -238,6 +248,8 @@ class WebChannel:
             "categories": self._categories(),
             "max_content": self.max_content,
             "form_id": submission.form_id or secrets.token_urlsafe(16),
+            "chat": chat,
+            "chat_label": CHANNEL_LABELS[chat.channel] if chat else "",
         }
         return self._with_token(request, "submit.html", context, status)
 

@@ -192,6 +192,25 @@ class WeChatApi:
             raise WeChatApiError(TRANSPORT_ERROR, "template/send answered no msgid")
         return msgid
 
+    async def create_menu(self, menu: dict[str, Any]) -> None:
+        """Replace the account's custom menu (§2.6) with ``menu`` (``{"button": [...]}``)."""
+        await self._call("POST", "/cgi-bin/menu/create", json=menu)
+
+    async def oauth_openid(self, code: str) -> str:
+        """The openid behind a web-page authorisation ``code`` (§2.6, ``snsapi_base``). The code is
+        single-use, so this is never repeated; the exchange needs the app secret, not the access token."""
+        query = {
+            "appid": self._app_id,
+            "secret": self._app_secret,
+            "code": code,
+            "grant_type": "authorization_code",
+        }
+        answer = _decode(await self._request("GET", "/sns/oauth2/access_token", query, None))
+        openid = answer.get("openid")
+        if not isinstance(openid, str) or not openid:
+            raise WeChatApiError(TRANSPORT_ERROR, "oauth2/access_token answered no openid")
+        return openid
+
     async def download_media(self, media_id: str) -> tuple[bytes, str, str]:
         """A temporary media file (§2.5) as ``(content, content_type, filename)``.
 
@@ -274,7 +293,7 @@ class WeChatApi:
                     disposition.filename if disposition else None,
                 )
         except (aiohttp.ClientError, TimeoutError) as error:
-            # The message names the path only: the URL would carry the access token.
+            # The message names the path only: the URL would carry the access token or the secret.
             raise WeChatApiError(TRANSPORT_ERROR, f"{type(error).__name__} on {path}") from error
 
 

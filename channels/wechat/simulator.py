@@ -1,9 +1,13 @@
-"""A fake of the WeChat API (protocols.md §2.1–§2.5) as a local aiohttp application.
+"""A fake of the WeChat API (protocols.md §2.1–§2.6) as a local aiohttp application.
 
 Tests serve :attr:`FakeWeChatApi.app` with pytest-aiohttp's ``aiohttp_server`` and point
 :class:`channels.wechat.api.WeChatApi` at it; ``wenzheng demo`` can do the same on 127.0.0.1.
 It checks the account's credentials and the access token on every call, records every call,
-keeps what was sent per openid, serves media, and lets a test queue errcodes per path.
+keeps what was sent per openid, serves media, keeps the custom menu, plays WeChat's side of web-page
+authorisation, and lets a test queue errcodes per path.
+
+The authorize page has no WeChat client to ask who the user is: it answers for the openid in the
+``fake_wechat_user`` cookie (the demo phone sets it), else :attr:`FakeWeChatApi.web_user`.
 
 Simplifications: ``GET /cgi-bin/token`` mints a new token per call without invalidating the old
 ones, and ``client_msg_id`` is recorded but not deduplicated (WeChat's exact behaviour is unknown).
@@ -21,12 +25,18 @@ from itertools import count
 from typing import Any, Final
 
 from aiohttp import web
+from yarl import URL
 
 STABLE_TOKEN: Final = "/cgi-bin/stable_token"
 TOKEN: Final = "/cgi-bin/token"
 CUSTOM_SEND: Final = "/cgi-bin/message/custom/send"
 TEMPLATE_SEND: Final = "/cgi-bin/message/template/send"
 MEDIA_GET: Final = "/cgi-bin/media/get"
+MENU_CREATE: Final = "/cgi-bin/menu/create"
+AUTHORIZE: Final = "/connect/oauth2/authorize"
+OAUTH_TOKEN: Final = "/sns/oauth2/access_token"
+USER_COOKIE: Final = "fake_wechat_user"
+CODE_TTL: Final = 300
 
 TOKEN_TTL: Final = 7200
 
@@ -38,7 +48,10 @@ ERRMSGS: Final = {
     40007: "invalid media_id",
     40013: "invalid appid",
     40014: "invalid access_token",
+    40016: "invalid button size",
+    40029: "invalid code",
     40125: "invalid appsecret",
+    40163: "code been used",
     41001: "access_token missing",
     42001: "access_token expired",
     43004: "require subscribe",
@@ -99,13 +112,22 @@ class FakeWeChatApi:
         self._tokens: dict[str, float] = {}
         self._stable_token: str | None = None
         self._media: dict[str, tuple[bytes, str]] = {}
+        self._codes: dict[str, tuple[str, float]] = {}
+        self._used_codes: set[str] = set()
         self._serial = count(1)
+        self.menu: list[dict[str, Any]] = []
+        """The buttons of the last menu/create."""
+        self.web_user = "oFakeWebUser"
+        """Who authorises when no ``fake_wechat_user`` cookie says otherwise."""
         self.app = web.Application()
         self._route("POST", STABLE_TOKEN, self._post_stable_token, needs_token=False)
         self._route("GET", TOKEN, self._get_token, needs_token=False)
         self._route("POST", CUSTOM_SEND, self._custom_send)
         self._route("POST", TEMPLATE_SEND, self._template_send)
         self._route("GET", MEDIA_GET, self._media_get)
+        self._route("POST", MENU_CREATE, self._menu_create)
+        self._route("GET", OAUTH_TOKEN, self._oauth_token, needs_token=False)
+        self.app.router.add_get(AUTHORIZE, self._authorize)
 
     def fail(self, path: str, errcode: int, times: int = 1) -> None:
         """Answer the next ``times`` calls of ``path`` with ``errcode`` (before any other check)."""
@@ -126,7 +148,7 @@ class FakeWeChatApi:
         async def serve(request: web.Request) -> web.Response:
             raw = await request.read()
             body = _json_object(raw)
-            self.calls.append(Call(request.method, request.path, dict(request.query), body, raw))
+            self.calls.append(Call(request.method, path, dict(request.query), body, raw))
             if self._failures[path]:
                 return _error(self._failures[path].popleft())
             if needs_token and (errcode := self._token_errcode(request.query.get("access_token"))):
@@ -206,6 +228,56 @@ class FakeWeChatApi:
             body=content,
             content_type=content_type,
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    async def _menu_create(self, request: web.Request, body: dict[str, Any] | None) -> web.Response:
+        buttons = None if body is None else body.get("button")
+        if not isinstance(buttons, list):
+            return _error(47001)
+        if not 1 <= len(buttons) <= 3 or any(len(b.get("sub_button", [])) > 5 for b in buttons):
+            return _error(40016)
+        self.menu = buttons
+        return _ok()
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """WeChat's authorize page, agreeing at once (snsapi_base asks nothing): back to redirect_uri
+        with a single-use code."""
+        query = request.query
+        if query.get("appid") != self.app_id:
+            return web.Response(status=400, text="appid 参数错误")
+        redirect, scope = query.get("redirect_uri", ""), query.get("scope")
+        if not redirect.startswith(("http://", "https://")) or query.get("response_type") != "code":
+            return web.Response(status=400, text="redirect_uri 参数错误")
+        if scope not in {"snsapi_base", "snsapi_userinfo"}:
+            return web.Response(status=400, text="scope 参数错误")
+        code = f"fake-code-{next(self._serial)}"
+        self._codes[code] = (request.cookies.get(USER_COOKIE) or self.web_user, self._clock() + CODE_TTL)
+        location = URL(redirect).update_query(code=code, state=query.get("state", ""))
+        return web.Response(status=302, headers={"Location": str(location)})
+
+    async def _oauth_token(self, request: web.Request, body: dict[str, Any] | None) -> web.Response:
+        query = request.query
+        if query.get("grant_type") != "authorization_code":
+            return _error(40002)
+        if query.get("appid") != self.app_id:
+            return _error(40013)
+        if query.get("secret") != self.app_secret:
+            return _error(40125)
+        code = query.get("code", "")
+        if code in self._used_codes:
+            return _error(40163)
+        if code not in self._codes:
+            return _error(40029)
+        self._used_codes.add(code)
+        openid, expires_at = self._codes.pop(code)
+        if expires_at <= self._clock():
+            return _error(40029)
+        return _ok(
+            access_token=f"fake-web-token-{next(self._serial)}",
+            expires_in=7200,
+            refresh_token=f"fake-refresh-{next(self._serial)}",
+            openid=openid,
+            scope=query.get("scope", "snsapi_base"),
         )
 
 

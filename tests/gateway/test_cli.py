@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -10,11 +11,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from asyncio.subprocess import PIPE, STDOUT
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from channels.wechat.simulator import MENU_CREATE, FakeWeChatApi
 from gateway.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -242,3 +246,54 @@ def test_demo_prints_accounts_and_serves_sample_inquiries(spawned: list) -> None
         body = json.load(response)
     assert body["total"] == 5
     assert {item["state"] for item in body["items"]} == {"received", "dispatched", "replied"}
+
+
+def test_wechat_menu_prints_the_configured_menu(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["wechat-menu", "--print"], capsys)
+    assert (code, err) == (0, "")
+    buttons = json.loads(out)["button"]
+    assert buttons[0] == {
+        "type": "view",
+        "name": "我要问政",
+        "url": "http://127.0.0.1:8080/channels/wechat/web?next=/submit",
+    }
+    assert [sub["name"] for sub in buttons[2]["sub_button"]] == ["办事指南", "使用帮助"]
+
+
+def test_wechat_menu_needs_the_app_secret(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["wechat-menu"], capsys)
+    assert code == 1
+    assert err == (
+        "wenzheng: pushing the menu needs channels.wechat.app_id and WENZHENG_CHANNELS__WECHAT__APP_SECRET\n"
+    )
+
+
+async def test_wechat_menu_pushes_through_the_menu_api(env: dict[str, str], aiohttp_server: Any) -> None:
+    fake = FakeWeChatApi(app_id="wxmenutest", app_secret="menu-secret")
+    server = await aiohttp_server(fake.app)
+    environ = {
+        **os.environ,
+        "WENZHENG_CHANNELS__WECHAT__APP_ID": "wxmenutest",
+        "WENZHENG_CHANNELS__WECHAT__APP_SECRET": "menu-secret",
+        "WENZHENG_CHANNELS__WECHAT__API_BASE": str(server.make_url("")).rstrip("/"),
+    }
+
+    async def wenzheng(*argv: str) -> tuple[int, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "gateway", *argv, env=environ, stdout=PIPE, stderr=STDOUT, cwd=ROOT
+        )
+        output, _ = await process.communicate()
+        return process.returncode or 0, output.decode()
+
+    assert await wenzheng("wechat-menu") == (0, "wenzheng: menu pushed to wxmenutest (3 buttons)\n")
+    assert [button["name"] for button in fake.menu] == ["我要问政", "我的诉求", "服务"]
+    assert len(fake.calls_to(MENU_CREATE)) == 1
+
+    fake.fail(MENU_CREATE, 40016)
+    code, output = await wenzheng("wechat-menu")
+    assert (code, output) == (
+        1,
+        "wenzheng: WeChat refused the menu: WeChat API error 40016: invalid button size\n",
+    )

@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from web_form import RECEIPT, VALID, read_tokens
 
+from channels.wechat.simulator import MENU_CREATE
 from core.models import Inquiry
 from core.states import State
 from core.vocab import Channel, Rating
 from gateway.demo import demo_app, demo_wechat_environ
-from gateway.demo_phone import CHAT_PATH, PHONE_PATH
+from gateway.demo_phone import CHAT_PATH, PHONE_PATH, demo_phone_key
 from gateway.wechat_outbound import deliver_wechat
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,8 +91,9 @@ async def test_subscribe_and_the_menu_are_answered_and_the_page_escapes_everythi
     assert "市民手机（模拟微信）" in page
     assert f"{CHAT_PATH}?openid=oDemoCitizen01" in page
     await say(demo, "subscribe")
-    await say(demo, "HELP")
-    await say(demo, "MY_CASES")
+    await say(demo, "click:HELP")
+    await say(demo, "click:MY_CASES")
+    await say(demo, "click:NOT_IN_THE_MENU")
     await say(demo, "text", "<b>路灯</b> ]]> & 坏了")
     response = await demo.get(CHAT_PATH, params={"openid": OPENID})
     raw = await response.text()
@@ -106,3 +109,27 @@ async def test_subscribe_and_the_menu_are_answered_and_the_page_escapes_everythi
 async def test_a_bad_openid_is_refused(demo: Any) -> None:
     response = await demo.get(PHONE_PATH, params={"openid": "<x>"})
     assert response.status == 400
+
+
+async def test_the_menu_is_pushed_and_its_form_button_opens_the_form_as_the_phones_citizen(demo: Any) -> None:
+    page = await (await demo.get(PHONE_PATH, params={"openid": OPENID})).text()
+    fake = demo.app[demo_phone_key].fake
+    assert len(fake.calls_to(MENU_CREATE)) == 1
+    form_link = str(demo.make_url("/channels/wechat/web")) + "?next=/submit"
+    assert f'<a class="menu__item" href="{form_link}" target="_blank" rel="noopener">我要问政</a>' in page
+    assert (
+        '<button class="menu__item" type="submit" name="action" value="click:HELP">使用帮助</button>' in page
+    )
+    await demo.get(PHONE_PATH, params={"openid": OPENID})
+    assert len(fake.calls_to(MENU_CREATE)) == 1  # pushed once
+
+    # the view button, through the fake's authorize page, back to the form as this citizen
+    form = await demo.get("/channels/wechat/web?next=/submit")  # redirects go to absolute URLs on the demo
+    assert form.url.path == "/submit"
+    assert "您是从微信进入的" in await form.text()
+    data = {**await read_tokens(demo, "/submit"), **VALID}
+    response = await demo.post("/submit", data=data, allow_redirects=False)
+    number = RECEIPT.match(response.headers["Location"])[1]  # type: ignore[index]
+    inquiry = await Inquiry.get(number=number)
+    assert inquiry.channel == Channel.WECHAT
+    assert await Inquiry.filter(citizen__identities__external_id=OPENID, number=number).exists()

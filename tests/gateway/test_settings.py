@@ -81,6 +81,21 @@ def write(tmp_path: Path, text: str) -> Path:
             "channels.wechat.default_category: no category x",
         ),
         ("", {"WENZHENG_TEMPLATES__JOINED": "已补充到 {case}"}, "templates.joined: unknown placeholder"),
+        (
+            "",
+            {"WENZHENG_CHANNELS__WECHAT__MENU_KEYS": "{MY_CASES: 查询}"},
+            "channels.wechat: menu: click key HELP has no entry in menu_keys",
+        ),
+        (
+            "",
+            {"WENZHENG_CHANNELS__WECHAT__MENU": "[{name: 我要问政, type: view, url: '{home}'}]"},
+            "channels.wechat: menu: button '我要问政': unknown placeholder {home}",
+        ),
+        (
+            "",
+            {"WENZHENG_CHANNELS__WECHAT__MENU": "[{name: 问政, type: click, kee: HELP}]"},
+            "channels.wechat.menu.0.kee: Extra inputs are not permitted",
+        ),
     ],
 )
 def test_bad_config_is_one_line_naming_the_key(

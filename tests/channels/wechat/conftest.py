@@ -111,8 +111,10 @@ def fake() -> FakeWeChatApi:
 async def phone(settings_with: Any, aiohttp_client: Any, aiohttp_server: Any, fake: Any) -> Chat:
     """A citizen's phone on the app with outbound WeChat on, the API being the local fake."""
     api = await aiohttp_server(fake.app)
+    base = str(api.make_url("")).rstrip("/")
     outbound = wechat_environ(
         WENZHENG_CHANNELS__WECHAT__APP_SECRET="app-secret",
-        WENZHENG_CHANNELS__WECHAT__API_BASE=str(api.make_url("")).rstrip("/"),
+        WENZHENG_CHANNELS__WECHAT__API_BASE=base,
+        WENZHENG_CHANNELS__WECHAT__OAUTH_BASE=base,
     )
     return Chat(await aiohttp_client(create_app(settings_with(**outbound))))
