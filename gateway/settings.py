@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from channels.wechat.commands import interpret
+from channels.chat.commands import interpret
 from channels.wechat.menu import PLACEHOLDERS, MenuButton, MenuError, menu_body
 from core.deadlines import Clock, DayCounting, DeadlinePolicy
 from core.rules import CategoryRule, Rules

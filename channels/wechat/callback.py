@@ -2,7 +2,7 @@
 
 A citizen's message is stored (a new inquiry, or part of their open one) before the passive reply
 tells them the case number, so WeChat's retries of the same message find it stored and get the same
-answer. A text that is a chat command (查询, 帮助, a rating: channels.wechat.commands) is answered
+answer. A text that is a chat command (查询, 帮助, a rating: channels.chat.commands) is answered
 instead of filed, and so is a menu CLICK whose key the config maps to a command. Events and types the
 gateway does not handle yet are answered ``success``.
 """
@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from channels.wechat.commands import interpret
-from channels.wechat.conversation import answer_command
+from channels.chat.commands import interpret
+from channels.chat.conversation import answer_command
 from channels.wechat.inbound import message_from
 from channels.wechat.replies import SUCCESS, text_reply
 from channels.wechat.security import CallbackSecurity, WeChatKeys, WeChatRejected

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from channels.wechat.commands import Command, CommandName, interpret
+from channels.chat.commands import Command, CommandName, interpret
 from core.vocab import Rating
 
 HELP = Command(CommandName.HELP)

@@ -1,10 +1,10 @@
-"""Answers to the chat commands (channels.wechat.commands), as the text of the passive reply.
+"""Answers to the chat commands (channels.chat.commands), as the text of the reply.
 
-A citizen sees only inquiries filed under their own WeChat identity: a number that belongs to
-someone else gets the same answer as a number that does not exist. A rating applies to the citizen's
-latest answered (``replied``) inquiry, the one whose answer invited it.
+A citizen sees only inquiries filed under their own identity on the channel they write from: a number
+that belongs to someone else gets the same answer as a number that does not exist. A rating applies to
+the citizen's latest answered (``replied``) inquiry, the one whose answer invited it.
 
-WeChat retries a push it got no answer to in 5 seconds. A retried rating finds its inquiry already
+WeChat and Weibo retry a push they got no answer to in 5 seconds. A retried rating finds its inquiry already
 closed: it is recognised by the inquiry having been rated after the message was sent, and answered
 as the first delivery was, so it neither rates an older inquiry nor opens a new one.
 """
@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from tortoise.expressions import Q
 
-from channels.wechat.commands import Command, CommandName
+from channels.chat.commands import Command, CommandName
 from core.actors import Actor
 from core.errors import IllegalAction
 from core.messages import InboundMessage
@@ -24,7 +24,7 @@ from core.models import Inquiry
 from core.numbers import BEIJING
 from core.service import InquiryService
 from core.states import STATE_LABELS, Action, State
-from core.vocab import RATING_LABELS, Channel, Rating
+from core.vocab import RATING_LABELS, Rating
 
 MAX_LISTED = 5
 RECENTLY_CLOSED = timedelta(days=30)
@@ -50,22 +50,22 @@ async def answer_command(
         case CommandName.HELP:
             return templates["help"].format(web=f"{public_base_url}/submit")
         case CommandName.LIST:
-            return await _list(message.sender, service.clock())
+            return await _list(_own(message), service.clock())
         case CommandName.SHOW:
-            return await _show(message.sender, command.number, public_base_url)
+            return await _show(_own(message), command.number, public_base_url)
         case CommandName.RATE:
             assert command.rating is not None  # interpret() sets it for every rating
             return await _rate(message, command.rating, service, templates)
 
 
-def _own(openid: str) -> Q:
-    """Inquiries of the citizen behind this WeChat openid (on any channel they are linked to)."""
-    return Q(citizen__identities__channel=Channel.WECHAT, citizen__identities__external_id=openid)
+def _own(message: InboundMessage) -> Q:
+    """Inquiries of the citizen who sent ``message`` (their identity on its channel)."""
+    return Q(citizen__identities__channel=message.channel, citizen__identities__external_id=message.sender)
 
 
-async def _list(openid: str, now: datetime) -> str:
+async def _list(own: Q, now: datetime) -> str:
     recent = Q(state__not=State.CLOSED) | Q(closed_at__gte=now - RECENTLY_CLOSED)
-    inquiries = await Inquiry.filter(_own(openid), recent).order_by("-created_at", "-id").limit(MAX_LISTED)
+    inquiries = await Inquiry.filter(own, recent).order_by("-created_at", "-id").limit(MAX_LISTED)
     if not inquiries:
         return NO_INQUIRIES
     lines = [LIST_HEADER.format(count=len(inquiries))]
@@ -74,8 +74,8 @@ async def _list(openid: str, now: datetime) -> str:
     return "\n".join(lines)
 
 
-async def _show(openid: str, number: str, public_base_url: str) -> str:
-    inquiry = await Inquiry.filter(_own(openid), number=number).first()
+async def _show(own: Q, number: str, public_base_url: str) -> str:
+    inquiry = await Inquiry.filter(own, number=number).first()
     if inquiry is None:
         return NOT_FOUND.format(number=number)
     link = f"{public_base_url}/cases/{inquiry.number}?code={inquiry.query_code}"
@@ -101,7 +101,7 @@ def _status(inquiry: Inquiry) -> str:
 async def _rate(
     message: InboundMessage, rating: Rating, service: InquiryService, templates: Mapping[str, str]
 ) -> str | None:
-    own = _own(message.sender)
+    own = _own(message)
     # a retry of a rating already applied: the inquiry was rated after the message was sent
     already = await Inquiry.filter(own, rated_at__gte=message.sent_at).order_by("-rated_at").first()
     if already is not None:

@@ -1,4 +1,4 @@
-"""The chat commands a citizen may type to the Official Account (product.md §2).
+"""The chat commands a citizen may type to the Official Account or the Weibo account (product.md §2).
 
 :func:`interpret` is pure: it tells a command from an ordinary message, which becomes or joins an
 inquiry. Full-width characters are folded to half-width first, so 「？」, 「３」 and a case number typed
