@@ -18,7 +18,15 @@ from tortoise.transactions import in_transaction
 from core.actors import Actor
 from core.audit import audit_event
 from core.deadlines import Deadline
-from core.models import Attachment, Citizen, CitizenIdentity, Inquiry, InquiryEvent, InquiryMessage
+from core.models import (
+    Attachment,
+    Citizen,
+    CitizenIdentity,
+    Inquiry,
+    InquiryEvent,
+    InquiryMessage,
+    OutboxMessage,
+)
 from core.numbers import case_day, new_query_code, next_case_numbers
 from core.states import State
 from core.vocab import Channel, Kind
@@ -44,6 +52,9 @@ class IntakeRequest:
     """The citizen's id on ``channel`` (openid, Weibo uid), to find or create the citizen."""
     media_id: str = ""
     """The platform's id of a photo, voice or video that came with the message, to fetch and keep."""
+    owe_receipt: bool = False
+    """Queue a receipt in the outbox with the new inquiry, for channels that cannot answer at once
+    (a Weibo mention is answered by a comment); the channel's delivery words it."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,9 @@ async def write_intakes(batch: Sequence[PendingIntake]) -> list[Inquiry]:
             ]
             if media:
                 await Attachment.bulk_create(media)
+            receipts = [_receipt(p, r) for p, r in zip(fresh, rows, strict=True) if p.request.owe_receipt]
+            if receipts:
+                await OutboxMessage.bulk_create(receipts)
     made = {id(p): r for p, r in zip(fresh, rows, strict=True)}
     by_key |= {p.request.dedupe_key: r for p, r in zip(fresh, rows, strict=True) if p.request.dedupe_key}
     return [made.get(id(p)) or by_key[p.request.dedupe_key] for p in batch]  # type: ignore[index]
@@ -169,6 +183,18 @@ def _message(pending: PendingIntake, inquiry: Inquiry) -> InquiryMessage:
         text=request.content,
         payload=request.raw,
         dedupe_key=request.dedupe_key,
+        created_at=pending.now,
+    )
+
+
+def _receipt(pending: PendingIntake, inquiry: Inquiry) -> OutboxMessage:
+    return OutboxMessage.construct(
+        inquiry_id=inquiry.id,
+        channel=pending.request.channel,
+        recipient=pending.request.identity or "",
+        kind="receipt",
+        text="",
+        next_attempt_at=pending.now,
         created_at=pending.now,
     )
 

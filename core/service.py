@@ -175,10 +175,13 @@ class InquiryService:
         log.info("inquiry %s", act.value, extra={"case": inquiry.number, "actor": actor.name})
         return await Inquiry.get(id=inquiry.id)
 
-    async def receive(self, message: InboundMessage, *, kind: Kind, category: str) -> Reception:
+    async def receive(
+        self, message: InboundMessage, *, kind: Kind, category: str, owe_receipt: bool = False
+    ) -> Reception:
         """A citizen's message on a chat channel: part of their inquiry still waiting for the desk if
-        they wrote within the joining window, else a new inquiry. A repeat delivery of a message
-        already stored changes nothing and gives back its inquiry."""
+        they wrote within the joining window, else a new inquiry (with a receipt queued in the outbox
+        if ``owe_receipt``). A repeat delivery of a message already stored changes nothing and gives
+        back its inquiry."""
         if (repeated := await self._already_received(message)) is not None:
             return repeated
         joinable = await self._joinable(message)
@@ -208,6 +211,7 @@ class InquiryService:
             dedupe_key=message.dedupe_key,
             identity=message.sender,
             media_id=message.media_id,
+            owe_receipt=owe_receipt,
         )
         return Reception(await self.intake(request, Actor.citizen()), joined=False, repeated=False)
 

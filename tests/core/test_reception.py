@@ -165,3 +165,29 @@ async def test_web_inquiries_queue_nothing_and_a_refused_action_queues_nothing(
     assert await OutboxMessage.all().count() == 0
     await svc.act(chat.number, "reject", desk, {"reason": "非本市事项"})
     assert await OutboxMessage.all().values_list("kind", flat=True) == ["reject"]
+
+
+async def test_a_mention_owes_one_receipt_however_often_it_arrives(svc: InquiryService) -> None:
+    """A Weibo mention cannot be answered at once: its receipt is queued with the inquiry, once."""
+    mention = message("4890", sender="1404376560", channel=Channel.WEIBO, unique_id="status:4890")
+    together = await asyncio.gather(
+        *(svc.receive(mention, kind=Kind.COMPLAINT, category="qita", owe_receipt=True) for _ in range(3))
+    )
+    again = await svc.receive(mention, kind=Kind.COMPLAINT, category="qita", owe_receipt=True)
+    inquiry_id = again.inquiry.id
+    assert {r.inquiry.id for r in together} == {inquiry_id}
+    owed = await OutboxMessage.filter(inquiry_id=inquiry_id).values_list(
+        "channel", "recipient", "kind", "text"
+    )
+    assert owed == [(Channel.WEIBO, "1404376560", "receipt", "")]
+
+    joined = await svc.receive(
+        message("4891", sender="1404376560", channel=Channel.WEIBO, unique_id="status:4891"),
+        kind=Kind.COMPLAINT,
+        category="qita",
+        owe_receipt=True,
+    )
+    assert (joined.joined, joined.inquiry.id) == (True, inquiry_id)
+    assert await OutboxMessage.all().count() == 1  # joining is not a new inquiry: nothing more owed
+    await receive(svc, message("77"))
+    assert await OutboxMessage.all().count() == 1  # WeChat answers at once, in the passive reply
