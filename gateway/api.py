@@ -226,11 +226,7 @@ async def list_inquiries(request: web.Request) -> web.Response:
     query = request.query
     service = request.config_dict[service_key]
     now = datetime.now(UTC)
-    filters = Q()
-    if actor.is_unit_staff:
-        # as Actor.can_see: a unit's staff see their unit's inquiries only, and one without a unit none
-        # (Q(unit_id=None) would be "IS NULL", i.e. every inquiry not yet dispatched)
-        filters &= Q(unit_id=actor.unit_id) if actor.unit_id is not None else Q(id__in=[])
+    filters = visible_to(actor)
     if (state := _enum(query, "state", State)) is not None:
         filters &= Q(state=state)
     if (kind := _enum(query, "kind", Kind)) is not None:
@@ -261,14 +257,7 @@ async def list_inquiries(request: web.Request) -> web.Response:
         filters &= Q(number=normalise_number(q)) | Q(content__icontains=q)
     page = _positive_int(query, "page", 1, 100_000)
     per_page = _positive_int(query, "per_page", 20, MAX_PER_PAGE)
-    selection = Inquiry.filter(filters)
-    counted = await count_up_to(selection, COUNT_CAP)
-    rows = (
-        await selection.order_by("-created_at", "-id")
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .values(*serialize.LIST_FIELDS)
-    )
+    rows, counted = await inquiry_page(filters, page, per_page)
     items = [serialize.list_item(row, service.rules, now) for row in rows]
     return respond(
         {
@@ -279,6 +268,29 @@ async def list_inquiries(request: web.Request) -> web.Response:
             "per_page": per_page,
         }
     )
+
+
+def visible_to(actor: Actor) -> Q:
+    """The inquiries ``actor`` may see, as a filter (the staff API's list and the inbox's queues)."""
+    if not actor.is_unit_staff:
+        return Q()
+    # as Actor.can_see: a unit's staff see their unit's inquiries only, and one without a unit none
+    # (Q(unit_id=None) would be "IS NULL", i.e. every inquiry not yet dispatched)
+    return Q(unit_id=actor.unit_id) if actor.unit_id is not None else Q(id__in=[])
+
+
+async def inquiry_page(filters: Q, page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of the inquiries matching ``filters``, newest first, as ``serialize.LIST_FIELDS`` rows,
+    and how many match (counted up to ``COUNT_CAP + 1``, see :func:`count_up_to`)."""
+    selection = Inquiry.filter(filters)
+    counted = await count_up_to(selection, COUNT_CAP)
+    rows = (
+        await selection.order_by("-created_at", "-id")
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .values(*serialize.LIST_FIELDS)
+    )
+    return rows, counted
 
 
 async def count_up_to(selection: QuerySet[Inquiry], cap: int) -> int:

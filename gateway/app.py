@@ -19,6 +19,7 @@ from core.service import InquiryService
 from core.vocab import Channel
 from gateway import api, health, observability
 from gateway.db import open_database
+from gateway.inbox import setup_inbox
 from gateway.keys import metrics_key, ready_key, service_key, settings_key
 from gateway.scheduler import scheduler_context
 from gateway.settings import ConfigError, Settings, ensure_secret_key
@@ -62,6 +63,7 @@ def create_app(settings: Settings, service: InquiryService | None = None) -> web
     app.cleanup_ctx.append(scheduler_context)
     health.setup(app)
     app.add_subapp("/api/v1", api.create_api())
+    setup_inbox(app, settings)
     identify = None
     if wechat.enabled and wechat.app_secret:
         login = setup_web_login(app, settings)

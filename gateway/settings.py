@@ -77,6 +77,21 @@ class RateLimit(Section):
     per_day: int = Field(50, ge=1)
 
 
+class LoginThrottle(Section):
+    """Failed sign-ins allowed per account (username) and per client address; more get 429."""
+
+    account_per_minute: int = Field(5, ge=1)
+    account_per_day: int = Field(30, ge=1)
+    address_per_minute: int = Field(20, ge=1)
+    address_per_day: int = Field(200, ge=1)
+
+
+class InboxSettings(Section):
+    session_hours: int = Field(10, ge=1, le=24 * 30)
+    """Lifetime of a staff inbox session from sign-in."""
+    login_throttle: LoginThrottle = LoginThrottle()
+
+
 class WebChannelSettings(Section):
     enabled: bool = True
     max_content_chars: int = Field(5000, ge=10, le=20000)
@@ -225,6 +240,7 @@ class Settings(Section):
     server: ServerSettings = ServerSettings()
     secret_key: str = ""
     api: ApiSettings = ApiSettings()
+    inbox: InboxSettings = InboxSettings()
     channels: ChannelsSettings = ChannelsSettings()
     sla: SlaSettings = SlaSettings()
     calendar: CalendarSettings = CalendarSettings()

@@ -1,0 +1,27 @@
+"""The staff web inbox (product.md §7) under ``/inbox``: sign-in, sessions and the queue page.
+
+Server-rendered in Simplified Chinese, styled by our own stylesheet under ``/static/inbox/``, with no
+scripts and nothing from other sites.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.auth import MIN_PASSWORD_LENGTH
+from gateway.inbox.pages import STATIC, InboxPages
+from gateway.inbox.views import Inbox
+from gateway.settings import Settings
+
+__all__ = ["setup_inbox"]
+
+
+def setup_inbox(app: web.Application, settings: Settings) -> None:
+    """Add the inbox and its stylesheet to ``app`` (``settings`` must carry the secret key)."""
+    static = app.router.add_static("/static/inbox/", STATIC, name="inbox-static")
+    css_url = str(static.url_for(filename="inbox.css", append_version=True))
+    pages = InboxPages({"css_url": css_url, "min_password_length": MIN_PASSWORD_LENGTH})
+    inbox = Inbox(settings.inbox, settings.secret_key, pages)
+    subapp = web.Application(middlewares=[inbox.guard])
+    subapp.router.add_routes(inbox.routes())
+    app.add_subapp("/inbox", subapp)
