@@ -273,3 +273,16 @@ class OutboxMessage(Model):
             Index(fields=("state", "next_attempt_at"), name="outbox_due"),
             Index(fields=("channel", "platform_id"), name="outbox_platform_id"),
         )
+
+
+class ChannelCursor(Model):
+    """How far a polled stream has been read (the since_id of each of Weibo's mentions streams), kept
+    in the database so that a restart neither loses nor repeats what was polled."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=64, unique=True)
+    value = fields.CharField(max_length=64)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "channel_cursor"

@@ -25,6 +25,7 @@ from core.states import State
 from core.vocab import KIND_LABELS, ROLE_LABELS, Channel, Kind
 from gateway import serialize
 from gateway.auth import authenticate, issue_token, staff_for_token
+from gateway.health import channel_statuses
 from gateway.keys import actor_key, service_key, settings_key, staff_key
 from gateway.openapi import openapi_document
 
@@ -109,6 +110,7 @@ def create_api() -> web.Application:
     api.router.add_post("/auth/login", login)
     api.router.add_get("/openapi.json", openapi)
     api.router.add_get("/me", me)
+    api.router.add_get("/channels", channels)
     api.router.add_get("/units", units)
     api.router.add_get("/categories", categories)
     api.router.add_get("/inquiries", list_inquiries)
@@ -184,6 +186,11 @@ async def me(request: web.Request) -> web.Response:
             "unit": {"code": staff.unit.code, "name": staff.unit.name} if staff.unit else None,
         }
     )
+
+
+async def channels(request: web.Request) -> web.Response:
+    """The polled channels' health, so the inbox can say when Weibo mentions are not coming in."""
+    return respond({"channels": channel_statuses(request.config_dict)})
 
 
 async def units(request: web.Request) -> web.Response:

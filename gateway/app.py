@@ -20,12 +20,13 @@ from core.vocab import Channel
 from gateway import api, health, observability
 from gateway.db import open_database
 from gateway.inbox import setup_inbox
-from gateway.keys import metrics_key, ready_key, service_key, settings_key
+from gateway.keys import channel_status_key, metrics_key, ready_key, service_key, settings_key
 from gateway.scheduler import scheduler_context
 from gateway.settings import ConfigError, Settings, ensure_secret_key
 from gateway.units import sync_units
 from gateway.wechat_outbound import wechat_outbound
 from gateway.wechat_web import setup_web_login
+from gateway.weibo_channel import setup_weibo_channel
 
 MAX_BODY = 256 * 1024
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def create_app(settings: Settings, service: InquiryService | None = None) -> web
     app[service_key] = service or build_service(settings)
     app[metrics_key] = CollectorRegistry()
     app[ready_key] = {"database": "not connected", "scheduler": "not started"}
+    app[channel_status_key] = {}
     observability.setup_metrics(app)
     app.cleanup_ctx.append(_database)
     wechat = settings.channels.wechat
@@ -60,6 +62,8 @@ def create_app(settings: Settings, service: InquiryService | None = None) -> web
         app.cleanup_ctx.append(wechat_outbound)
     elif wechat.enabled:
         log.warning("channels.wechat.app_secret is not set: answers to WeChat citizens are queued, not sent")
+    if settings.channels.weibo.enabled:
+        setup_weibo_channel(app, settings)
     app.cleanup_ctx.append(scheduler_context)
     health.setup(app)
     app.add_subapp("/api/v1", api.create_api())

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
@@ -13,7 +15,7 @@ from tortoise.functions import Count
 from core.models import Inquiry
 from core.office_hours import BEIJING
 from gateway.db import pending_migrations
-from gateway.keys import metrics_key, ready_key, service_key
+from gateway.keys import channel_status_key, metrics_key, ready_key, service_key
 
 _by_state = web.AppKey("inquiries_by_state", Gauge)
 _known_ahead = web.AppKey("calendar_known_days_ahead", Gauge)
@@ -64,8 +66,17 @@ async def readyz(request: web.Request) -> web.Response:
         except Exception as error:  # any driver error means "not ready", with its reason
             checks["database"] = f"unreachable: {type(error).__name__}: {error}"
     ready = not any(checks.values())
-    body = {"status": "ready" if ready else "not ready", "checks": {k: v or "ok" for k, v in checks.items()}}
+    body = {
+        "status": "ready" if ready else "not ready",
+        "checks": {k: v or "ok" for k, v in checks.items()},
+        "channels": channel_statuses(request.config_dict),
+    }
     return web.json_response(body, status=200 if ready else 503)
+
+
+def channel_statuses(config: Mapping[Any, Any]) -> dict[str, str]:
+    """Each polled channel's state, "ok" or "degraded: <reason>" (``config``: a request's config_dict)."""
+    return {name: status() or "ok" for name, status in config[channel_status_key].items()}
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -163,6 +163,12 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": {"description": "staff"}, "401": ERRORS["401"]},
                 }
             },
+            "/channels": {
+                "get": {
+                    "summary": "The polled channels' health: ok, or degraded with the platform's reason",
+                    "responses": {"200": {"description": "channel states"}, "401": ERRORS["401"]},
+                }
+            },
             "/units": {
                 "get": {
                     "summary": "Active units",

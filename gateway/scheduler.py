@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from gateway.keys import ready_key, service_key, settings_key
 from gateway.wechat_outbound import deliver_wechat, fetch_wechat_media, wechat_delivery_key
+from gateway.weibo_channel import deliver_weibo, weibo_delivery_key
 
 log = logging.getLogger(__name__)
 scheduler_key = web.AppKey("scheduler", AsyncIOScheduler)
@@ -52,6 +53,9 @@ async def scheduler_context(app: web.Application) -> AsyncIterator[None]:
         seconds = app[settings_key].channels.wechat.delivery_seconds
         scheduler.add_job(deliver_wechat, "interval", seconds=seconds, id="deliver-wechat", **options)
         scheduler.add_job(fetch_wechat_media, "interval", seconds=seconds, id="fetch-wechat-media", **options)
+    if weibo_delivery_key in app:
+        seconds = app[settings_key].channels.weibo.delivery_seconds
+        scheduler.add_job(deliver_weibo, "interval", seconds=seconds, id="deliver-weibo", **options)
     scheduler.start()
     app[scheduler_key] = scheduler
     app[ready_key]["scheduler"] = ""

@@ -9,10 +9,18 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from channels.chat.commands import interpret
 from channels.wechat.menu import PLACEHOLDERS, MenuButton, MenuError, menu_body
@@ -98,6 +106,17 @@ class WebChannelSettings(Section):
     rate_limit: RateLimit = RateLimit()
 
 
+def _chat_commands(value: dict[str, str]) -> dict[str, str]:
+    for key, text in value.items():
+        if interpret(text) is None:
+            raise ValueError(f"{key}: {text!r} is not a chat command (查询, 查询 编号, 帮助)")
+    return value
+
+
+MenuKeys = Annotated[dict[str, str], AfterValidator(_chat_commands)]
+"""Menu click key → the chat command it stands for."""
+
+
 class MenuButtonSettings(Section):
     """One button of the custom menu: click (key), view (url) or a group (sub_button)."""
 
@@ -125,20 +144,12 @@ class WeChatSettings(Section):
     delivery_seconds: int = Field(5, ge=1, le=3600)
     default_kind: Kind = Kind.COMPLAINT
     default_category: str = "qita"
-    menu_keys: dict[str, str] = {"MY_CASES": "查询", "HELP": "帮助"}
+    menu_keys: MenuKeys = {"MY_CASES": "查询", "HELP": "帮助"}
     """Menu CLICK EventKey → the chat command it stands for."""
     menu: tuple[MenuButtonSettings, ...] = ()
     """The custom menu pushed by ``wenzheng wechat-menu``."""
     oauth_base: str = "https://open.weixin.qq.com"
     """Where web-page authorisation's authorize page is (the simulator's in the demo)."""
-
-    @field_validator("menu_keys")
-    @classmethod
-    def _commands_only(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, text in value.items():
-            if interpret(text) is None:
-                raise ValueError(f"{key}: {text!r} is not a chat command (查询, 查询 编号, 帮助)")
-        return value
 
     @model_validator(mode="after")
     def _menu_is_valid(self) -> WeChatSettings:
@@ -162,10 +173,25 @@ class WeiboSettings(Section):
     enabled: bool = False
     app_key: str = ""
     app_secret: str = ""
+    """Signs the fans-service pushes; without it /channels/weibo is not served."""
     access_token: str = ""
+    """For polling mentions and writing comments and private replies; without it neither runs."""
     account_uid: str = ""
     api_base: str = "https://api.weibo.com"
-    poll_seconds: int = Field(60, ge=5)
+    messages_base: str = "https://m.api.weibo.com"
+    rip: str = ""
+    """The operator's public IP, which comments/create asks for (``rip``); empty leaves it out."""
+    poll: bool = True
+    """Poll mentions in this process (turn off in all but one process of a deployment)."""
+    poll_seconds: int = Field(180, ge=5)
+    page_size: int = Field(50, ge=1, le=200)
+    max_backoff_seconds: int = Field(1800, ge=5)
+    replay_window_seconds: int = Field(300, ge=0)
+    delivery_seconds: int = Field(10, ge=1, le=3600)
+    default_kind: Kind = Kind.COMPLAINT
+    default_category: str = "qita"
+    menu_keys: MenuKeys = {}
+    """Fans-service menu click key → the chat command it stands for."""
 
 
 class ChannelsSettings(Section):
@@ -281,6 +307,14 @@ class Settings(Section):
         if wechat.enabled and not (wechat.token and wechat.app_id):
             raise ValueError(
                 "channels.wechat: enabled, so token (from the environment) and app_id are required"
+            )
+        weibo = self.channels.weibo
+        if weibo.default_category not in category_codes:
+            raise ValueError(f"channels.weibo.default_category: no category {weibo.default_category}")
+        if weibo.enabled and not (weibo.app_secret or weibo.access_token):
+            raise ValueError(
+                "channels.weibo: enabled, so app_secret (fans-service push) or access_token (mentions), "
+                "from the environment, is required"
             )
         for name, placeholders in TEMPLATE_PLACEHOLDERS.items():
             template = self.templates.get(name)

@@ -111,6 +111,8 @@ class MentionsPoller:
         self._clock = clock
         self._sleep = sleep
         self._status = PollStatus()
+        self.last_cycle_at: datetime | None = None
+        """When a cycle last read both streams to the end."""
 
     @property
     def status(self) -> PollStatus:
@@ -134,6 +136,7 @@ class MentionsPoller:
         except WeiboApiError as error:
             return self._back_off(error)
         self._status = PollStatus()
+        self.last_cycle_at = self._clock()
         return self._interval
 
     async def _poll(self, stream: Stream) -> None:

@@ -1,0 +1,185 @@
+"""Delivering queued messages to citizens on Weibo (protocols.md §4.3, §4.6).
+
+Where a message goes is decided by how the inquiry began, its origin (first inbound) message: an
+@-mention in a status is answered with a comment on that status, an @-mention in a comment with a reply
+to that comment, and a fans-service private message with a private reply, which Weibo allows only
+within 48 hours of the citizen's last message. Comments are public: they stay within 140 characters,
+point to the case page for the full text and never repeat phone or ID numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from channels.weibo.api import WeiboApi, WeiboApiError
+from channels.weibo.inbound import MentionTarget, comment_mention, item_id, status_mention
+from channels.weibo.replies import COMMENT_LIMIT, MESSAGE_LIMIT, comment_text, fit
+from channels.weibo.security import WeiboRejected
+from core import outbox
+from core.models import Inquiry, InquiryMessage, OutboxMessage
+from core.vocab import Channel
+
+WINDOW = timedelta(hours=48)
+"""How long after the citizen's last private message a fans-service reply may be sent."""
+ANSWERS = frozenset({"reply", "answer-directly"})
+RECEIPT = "receipt"
+STATUS_KEY = "weibo:status:"
+COMMENT_KEY = "weibo:comment:"
+RATING_INVITATION = "回复1满意 2基本满意 3不满意"
+
+_PERSONAL = re.compile(
+    r"\d{17}[\dXx]"  # an 18-digit ID number (first, so that no phone pattern takes a piece of it)
+    r"|1[3-9]\d{9}"  # a mainland mobile number
+    r"|0\d{2,3}-?\d{7,8}"  # a landline with its area code
+)
+_MASK = "***"
+
+
+class Undeliverable(Exception):
+    """The message cannot reach the citizen, now or later; the reason is shown to staff."""
+
+
+@dataclass(frozen=True)
+class WeiboDeliveryOptions:
+    public_base_url: str
+    templates: Mapping[str, str]
+    """config.yaml ``templates``: ``answer`` frames an answer in a private reply, ``weibo_receipt``
+    (``{number}``, ``{link}``) acknowledges a new inquiry."""
+
+
+def mask_personal(text: str) -> str:
+    """``text`` with mobile, landline and ID numbers replaced by "***", for anything shown publicly.
+
+    No digit boundaries are required on purpose: a number written as "+8613812345678" or run into other
+    digits is still masked; masking a harmless digit run now and then is the cheaper mistake.
+    """
+    return _PERSONAL.sub(_MASK, text)
+
+
+class WeiboDelivery:
+    def __init__(self, api: WeiboApi, options: WeiboDeliveryOptions) -> None:
+        self.api = api
+        self.options = options
+
+    def link(self, inquiry: Inquiry) -> str:
+        return f"{self.options.public_base_url}/cases/{inquiry.number}?code={inquiry.query_code}"
+
+    def public_text(self, message: OutboxMessage, inquiry: Inquiry) -> str:
+        """A comment: a receipt, a short notice of the answer with the rating invitation, or a short
+        progress notice; the case page behind the link holds the whole text."""
+        link = self.link(inquiry)
+        if message.kind == RECEIPT:
+            receipt = self.options.templates["weibo_receipt"]
+            return comment_text(receipt.format(number=inquiry.number, link=link))
+        body = mask_personal(" ".join(message.text.split()))
+        if message.kind in ANSWERS:
+            return _framed(f"【答复】{inquiry.number}：", body, f" 详见 {link} {RATING_INVITATION}")
+        return _framed(f"诉求 {inquiry.number}：", body, f" 详见 {link}")
+
+    def private_text(self, message: OutboxMessage, inquiry: Inquiry) -> str:
+        """A private reply carries the full text, as on WeChat, within Weibo's 300 characters."""
+        templates = self.options.templates
+        if message.kind == RECEIPT:
+            text = templates["weibo_receipt"].format(number=inquiry.number, link=self.link(inquiry))
+        elif message.kind in ANSWERS:
+            text = templates["answer"].format(
+                number=inquiry.number, answer=message.text, signature=inquiry.reply_signature
+            )
+        else:
+            text = f"【诉求进展】{inquiry.number}：{message.text}"
+        return fit(text, MESSAGE_LIMIT)
+
+    async def deliver(
+        self,
+        message: OutboxMessage,
+        inquiry: Inquiry,
+        origin: InquiryMessage,
+        last_heard: datetime | None,
+        now: datetime,
+    ) -> str | None:
+        """Send ``message`` where ``origin`` came from; returns the id of the comment when Weibo gives one.
+
+        Raises :class:`WeiboApiError` when Weibo refused it, :class:`Undeliverable` when it cannot go.
+        """
+        target = mention_target(origin)
+        if target is None:
+            if last_heard is None or now - last_heard >= WINDOW:
+                raise Undeliverable("48-hour reply window closed: the citizen has not written since")
+            await self.api.reply_message(message.recipient, self.private_text(message, inquiry))
+            return None  # messages/reply answers no message id
+        text = self.public_text(message, inquiry)
+        if target.comment_id is None:
+            sent = await self.api.create_comment(target.status_id, text)
+        else:
+            sent = await self.api.reply_comment(target.comment_id, target.status_id, text)
+        return _sent_id(sent)
+
+
+def mention_target(origin: InquiryMessage) -> MentionTarget | None:
+    """Where a comment goes for an inquiry that began as an @-mention; ``None`` for a private message.
+
+    The target is read again from the stored payload, so a bare repost's comment goes to its original.
+    """
+    key = origin.dedupe_key or ""
+    if not key.startswith((STATUS_KEY, COMMENT_KEY)):
+        return None
+    try:
+        item = json.loads(origin.payload)
+        if not isinstance(item, dict):
+            raise WeiboRejected(400, "payload is not an object")
+        _, target = status_mention(item) if key.startswith(STATUS_KEY) else comment_mention(item)
+    except (ValueError, WeiboRejected) as error:
+        raise Undeliverable(f"the stored mention cannot be read: {error}") from error
+    return target
+
+
+async def drain(delivery: WeiboDelivery, now: datetime, limit: int = 50) -> int:
+    """Attempt every due Weibo message once; returns how many were delivered."""
+    sent = 0
+    for message in await outbox.due(Channel.WEIBO, now, limit):
+        if not await outbox.claim(message, now):
+            continue  # another process has it
+        inquiry = await Inquiry.get(id=message.inquiry_id)  # type: ignore[attr-defined]
+        inbound = InquiryMessage.filter(inquiry_id=inquiry.id, direction="in")
+        origin = await inbound.order_by("created_at", "id").first()
+        latest = await inbound.order_by("-created_at", "-id").first()
+        try:
+            if origin is None:
+                raise Undeliverable("no inbound Weibo message to reply to")
+            last_heard = latest.created_at if latest is not None else None
+            platform_id = await delivery.deliver(message, inquiry, origin, last_heard, now)
+        except Undeliverable as error:
+            await outbox.failed(message, now, str(error), retryable=False)
+            continue
+        except WeiboApiError as error:
+            if not error.duplicate:  # 20019: an earlier attempt already posted this very text
+                await outbox.failed(message, now, f"{error.code} {error.message}", retryable=error.retryable)
+                continue
+            platform_id = None
+        await outbox.delivered(message, now, platform_id)
+        sent += 1
+    return sent
+
+
+def _framed(prefix: str, body: str, suffix: str) -> str:
+    """``prefix + body + suffix`` in a comment's 140 characters, only ``body`` shortened."""
+    room = COMMENT_LIMIT - len(prefix) - len(suffix)
+    if room < 2:
+        raise Undeliverable("public_base_url is too long for a 140-character comment")
+    try:
+        summary = fit(body, room)
+    except ValueError:  # the body ends in a link longer than the room: cut it like any text
+        summary = body[: room - 1] + "…"
+    return prefix + summary + suffix
+
+
+def _sent_id(answer: Mapping[str, Any]) -> str | None:
+    try:
+        return item_id(answer)
+    except WeiboRejected:
+        return None

@@ -1,0 +1,17 @@
+import pytest
+
+from channels.weibo.cursors import DatabaseCursorStore
+from core.models import ChannelCursor
+
+pytestmark = pytest.mark.usefixtures("db")
+
+
+async def test_a_cursor_survives_a_new_store_and_only_moves_forward() -> None:
+    store = DatabaseCursorStore()
+    assert await store.get("statuses") is None
+    await store.set("statuses", "9007199254740993")
+    await store.set("statuses", "9007199254748912")
+    await store.set("statuses", "9007199254740993")  # a slower process with an older view
+    assert await DatabaseCursorStore().get("statuses") == "9007199254748912"
+    assert await DatabaseCursorStore().get("comments") is None
+    assert await ChannelCursor.filter(name="weibo:statuses").count() == 1
