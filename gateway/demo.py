@@ -17,6 +17,7 @@ from pathlib import Path
 from aiohttp import web
 
 from channels.wechat.simulator import FakeWeChatApi
+from channels.weibo.simulator import FakeWeiboApi
 from core.actors import Actor
 from core.models import Inquiry, Staff, Unit
 from core.service import InquiryService, IntakeRequest
@@ -25,6 +26,8 @@ from gateway.app import build_service, create_app
 from gateway.auth import hash_password
 from gateway.db import apply_migrations, open_database
 from gateway.demo_phone import API_PREFIX, PHONE_PATH, setup_demo_phone
+from gateway.demo_weibo import PAGE_PATH as WEIBO_PATH
+from gateway.demo_weibo import demo_weibo_environ, setup_demo_weibo
 from gateway.settings import Settings, load_settings
 from gateway.units import sync_units
 from gateway.wechat_web import menu_json
@@ -90,6 +93,7 @@ def run_demo(host: str, port: int, config: Path | None) -> None:
                 "WENZHENG_DATABASE__URL": f"sqlite://{Path(data_dir) / 'demo.sqlite3'}",
                 "WENZHENG_PUBLIC_BASE_URL": base_url,
                 **demo_wechat_environ(base_url),
+                **demo_weibo_environ(base_url),
             },
         )
         password = secrets.token_urlsafe(9)
@@ -120,6 +124,9 @@ def demo_app(settings: Settings) -> web.Application:
     wechat = settings.channels.wechat
     app = create_app(settings)
     setup_demo_phone(app, FakeWeChatApi(wechat.app_id, wechat.app_secret), wechat.token, menu_json(settings))
+    weibo = settings.channels.weibo
+    if weibo.enabled:
+        setup_demo_weibo(app, FakeWeiboApi(weibo.access_token, weibo.account_uid))
     return app
 
 
@@ -181,6 +188,7 @@ def _print_welcome(settings: Settings, password: str, tracking: str) -> None:
         f"  citizen form:      {base}/submit",
         f"  answered case:     {tracking}   (rate it as the citizen)",
         f"  citizen phone:     {base}{PHONE_PATH}   (chat with the WeChat channel)",
+        f"  citizen weibo:     {base}{WEIBO_PATH}   (@-mention the account as a Weibo user)",
         f"  staff API:         {base}/api/v1/openapi.json",
         f"  demo accounts (password for all: {password}):",
         *(f"    {u:<18} {r.value:<13} {c or 'all units':<10} {n}" for u, r, c, n in DEMO_STAFF),

@@ -15,6 +15,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -176,7 +177,10 @@ class WeiboSettings(Section):
     """Signs the fans-service pushes; without it /channels/weibo is not served."""
     access_token: str = ""
     """For polling mentions and writing comments and private replies; without it neither runs."""
-    account_uid: str = ""
+    account_uid: Annotated[
+        str, BeforeValidator(lambda value: str(value) if isinstance(value, int) else value)
+    ] = ""
+    """The account's uid (digits; an environment value reads as a number)."""
     api_base: str = "https://api.weibo.com"
     messages_base: str = "https://m.api.weibo.com"
     rip: str = ""

@@ -215,6 +215,7 @@ def test_python_m_gateway_serves_after_migrate(env: dict[str, str], spawned: lis
     assert wait_ready(port, process) == {
         "status": "ready",
         "checks": {"database": "ok", "scheduler": "ok", "migrations": "ok"},
+        "channels": {},
     }
 
 

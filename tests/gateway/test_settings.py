@@ -165,3 +165,8 @@ def test_the_secret_key_is_made_once_and_kept(tmp_path: Path) -> None:
     assert len(first) >= 48
     assert ensure_secret_key(settings).secret_key == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_a_weibo_uid_from_the_environment_stays_a_string() -> None:
+    settings = load_settings(CONFIG, environ={"WENZHENG_CHANNELS__WEIBO__ACCOUNT_UID": "7000000001"})
+    assert settings.channels.weibo.account_uid == "7000000001"
