@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -21,6 +22,7 @@ from core.vocab import Channel, Rating
 from gateway.app import create_app
 from gateway.weibo_channel import deliver_weibo, weibo_poller_key
 
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "weibo-gateway-test-token"
 SECRET = "weibo-push-secret"
 
@@ -191,3 +193,20 @@ async def test_hostile_pushes_are_refused_and_nothing_is_stored(
     )
     assert response.status == status
     assert await Inquiry.all().count() == 0
+
+
+async def test_the_official_signature_vector_passes_through_the_endpoint(
+    settings_with: Any, aiohttp_client: Any
+) -> None:
+    vector = json.loads((ROOT / "tests" / "fixtures" / "weibo" / "official_vectors.json").read_text("utf-8"))
+    verification = vector["url_verification"]
+    settings = settings_with(
+        WENZHENG_CHANNELS__WEIBO__ENABLED="true",
+        WENZHENG_CHANNELS__WEIBO__APP_SECRET=verification["app_secret"],
+        WENZHENG_CHANNELS__WEIBO__REPLAY_WINDOW_SECONDS="0",  # the vector dates from 2014
+    )
+    client = await aiohttp_client(create_app(settings))
+    response = await client.get("/channels/weibo", params=verification["query"])
+    assert (response.status, await response.text()) == (200, verification["expected_body"])
+    forged = {**verification["query"], "nonce": "57155158"}
+    assert (await client.get("/channels/weibo", params=forged)).status == 403
