@@ -158,9 +158,23 @@ class InquiryService:
             raise NotFound(f"没有找到诉求 {number}")
         return inquiry
 
-    async def act(self, number: str, action: str, actor: Actor, data: Mapping[str, Any]) -> Inquiry:
-        """Take ``action`` on inquiry ``number``; returns the inquiry as it is afterwards."""
+    async def act(
+        self,
+        number: str,
+        action: str,
+        actor: Actor,
+        data: Mapping[str, Any],
+        *,
+        expected_version: int | None = None,
+    ) -> Inquiry:
+        """Take ``action`` on inquiry ``number``; returns the inquiry as it is afterwards.
+
+        ``expected_version`` is the version the staff member saw: if the inquiry has changed since, the
+        action is refused with :class:`ConcurrentUpdate` rather than taken on a case they have not seen.
+        """
         inquiry = await self.get(number, actor)
+        if expected_version is not None and inquiry.version != expected_version:
+            raise ConcurrentUpdate(f"诉求 {number} 已被他人更新，请查看最新情况后再操作")
         try:
             act = Action(action)
         except ValueError:

@@ -485,3 +485,15 @@ async def test_intake_refuses_overlong_fields(svc: InquiryService, field: str, l
     with pytest.raises(InvalidInput, match=f"字段 {field} 不能超过 {limit} 字"):
         await svc.intake(request(**{field: "x" * (limit + 1)}), Actor.citizen())
     assert await Inquiry.all().count() == 0
+
+
+async def test_an_action_on_a_case_that_changed_since_it_was_read_is_refused(
+    svc: InquiryService, people: dict[str, Actor]
+) -> None:
+    desk = people["desk"]
+    inquiry = await svc.intake(request(), Actor.citizen())
+    seen = inquiry.version
+    await svc.act(inquiry.number, "dispatch", desk, {}, expected_version=seen)
+    with pytest.raises(ConcurrentUpdate, match="已被他人更新"):
+        await svc.act(inquiry.number, "reject", desk, {"reason": "重复提交"}, expected_version=seen)
+    assert (await Inquiry.get(id=inquiry.id)).state == State.DISPATCHED
