@@ -38,6 +38,8 @@ class Staff(Model):
     )
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    seen_event_id = fields.IntField(default=0, db_default=0)
+    """The newest audit event the staff member has seen in the inbox's notification list."""
 
     class Meta:
         table = "staff"
@@ -134,6 +136,8 @@ class Inquiry(Model):
     reply_note = fields.TextField(default="")
     reply_resolved = fields.BooleanField(null=True)
     reply_basis = fields.TextField(default="")
+    reply_contact = fields.CharField(max_length=100, default="", db_default="")
+    """Whom the citizen may call about the answer (a 制度性答复 names a contact)."""
     reply_signature = fields.CharField(max_length=100, default="")
 
     rating = fields.CharEnumField(Rating, max_length=24, null=True)
@@ -286,3 +290,21 @@ class ChannelCursor(Model):
 
     class Meta:
         table = "channel_cursor"
+
+
+class ReplyTemplate(Model):
+    """A reply text staff start from, such as the 制度性答复 (formal answer). Its body may hold the
+    placeholders {basis}, {contact} and {signature}, filled in from the reply form. A template without
+    a unit is offered to every unit."""
+
+    id = fields.IntField(primary_key=True)
+    unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="reply_templates", null=True, on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=60)
+    body = fields.TextField()
+    active = fields.BooleanField(default=True)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "reply_template"
