@@ -71,7 +71,7 @@ class Inbox:
         if request.method == "POST":
             form = await request.post()
             if not self._csrf(request).is_valid(request, _text(form, CSRF_FIELD)):
-                return await self._page(
+                return await self.page(
                     request,
                     "message.html",
                     {
@@ -88,7 +88,7 @@ class Inbox:
         session = None if request.path in PUBLIC_PATHS else request.get(session_key)
         return sessions.SessionCsrf(self.secret_key, session, secure=request.secure)
 
-    async def _page(
+    async def page(
         self, request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
     ) -> web.Response:
         """A page with the CSRF token for its forms and, when signed in, who is signed in."""
@@ -146,7 +146,7 @@ class Inbox:
             "notice": notice,
             "signed_in_as": session.staff.display_name if session else None,
         }
-        return await self._page(request, "login.html", context, status=status)
+        return await self.page(request, "login.html", context, status=status)
 
     async def login(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
@@ -189,7 +189,7 @@ class Inbox:
     async def _password_page(
         self, request: web.Request, errors: dict[str, str], *, done: bool = False, status: int = 200
     ) -> web.Response:
-        return await self._page(request, "password.html", {"errors": errors, "done": done}, status=status)
+        return await self.page(request, "password.html", {"errors": errors, "done": done}, status=status)
 
     async def change_password(self, request: web.Request) -> web.Response:
         session = request[session_key]
@@ -224,7 +224,7 @@ class Inbox:
             raise web.HTTPNotFound()
         rules = request.config_dict[service_key].rules
         context = await queue_page(request[actor_key], queue, request.query.get("page"), rules)
-        return await self._page(request, "queue.html", {"queues": QUEUES, **context})
+        return await self.page(request, "queue.html", {"queues": QUEUES, **context})
 
 
 def see_other(location: str) -> web.Response:
