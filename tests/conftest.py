@@ -21,25 +21,13 @@ from core.models import Staff, Unit
 from core.service import InquiryService
 from gateway.app import build_service, create_app
 from gateway.auth import hash_password
-from gateway.db import apply_migrations, open_database, tortoise_config
+from gateway.db import APP, apply_migrations, open_database, tortoise_config
 from gateway.settings import Settings, load_settings
 from gateway.units import sync_units
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_DATABASE_URL = os.environ.get("WENZHENG_TEST_DATABASE_URL", "")
 POSTGRES_URL = os.environ.get("WENZHENG_TEST_POSTGRES_URL", "")
-TABLES = (
-    "attachment",
-    "inquiry_event",
-    "inquiry_message",
-    "inquiry",
-    "citizen_identity",
-    "citizen",
-    "staff_token",
-    "staff",
-    "unit",
-    "case_counter",
-)
 PASSWORD = "correct horse battery"
 
 
@@ -62,9 +50,9 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
 async def empty_tables(url: str) -> None:
     await Tortoise.init(config=tortoise_config(url))
     try:
-        await get_connection("default").execute_script(
-            f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"
-        )
+        # every model's table, so a new model is emptied between tests without anyone listing it here
+        tables = ", ".join(model._meta.db_table for model in Tortoise.apps[APP].values())
+        await get_connection("default").execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     finally:
         await Tortoise.close_connections()
 
