@@ -54,7 +54,7 @@ async def weibo(settings_with: Any, aiohttp_server: Any, aiohttp_client: Any, fa
 
 async def first_cycle(client: Any) -> None:
     """The poller's first cycle runs as the app starts: wait until it has read both streams."""
-    for _ in range(250):
+    for _ in range(500):
         if client.app[weibo_poller_key].last_cycle_at is not None:
             return
         await asyncio.sleep(0.02)
@@ -102,10 +102,11 @@ async def test_a_restart_mid_poll_loses_and_repeats_nothing(weibo: Any, fake: Fa
         fake.post_mention(f"user{n}", f"第{n}条：道路积水")
     fake.fail(COMMENTS_MENTIONS, 10001)  # the cycle dies after the statuses stream
     first = await weibo()
-    for _ in range(200):
-        if await Inquiry.all().count() == 3:
+    for _ in range(500):
+        if fake.calls_to(COMMENTS_MENTIONS):
             break
         await asyncio.sleep(0.02)
+    assert await Inquiry.all().count() == 3
     await first.close()  # the process goes away mid-way: the comments stream was never read
     fake.comment_mention("user9", "评论里反映：噪音扰民")
     fake.post_mention("user3", "第3条：井盖丢失")
