@@ -7,6 +7,7 @@ Handlers never write to the database themselves.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,10 +17,10 @@ from core.actors import Actor
 from core.deadlines import Deadline, DeadlineCalculator
 from core.errors import IllegalAction, InvalidInput
 from core.messages import InboundMessage
-from core.models import Inquiry, Unit
+from core.models import Inquiry, Staff, Unit
 from core.rules import CategoryRule, Rules
 from core.states import Action
-from core.vocab import RATING_LABELS, CloseReason, Kind, Rating
+from core.vocab import RATING_LABELS, CloseReason, Kind, Rating, Role
 
 MAX_TEXT = 5000
 MAX_REASON = 1000
@@ -218,25 +219,70 @@ def _answered(ctx: Context, text: str, signature: str) -> dict[str, Any]:
     }
 
 
+PLACEHOLDER = re.compile(r"\{(basis|contact|signature)\}")
+"""What a reply template (``ReplyTemplate.body``) leaves for the reply's own fields to fill in."""
+MAX_CONTACT = 100  # Inquiry.reply_contact
+MAX_SIGNATURE = 100  # Inquiry.reply_signature
+
+
+def reply_signature(unit: Unit, spokesperson: Staff | None = None) -> str:
+    """How a reply is signed: the unit's spokesperson office, with the person's name when one signs."""
+    office = f"{unit.name} 网络发言人"
+    return f"{office} {spokesperson.display_name}"[:MAX_SIGNATURE] if spokesperson else office
+
+
+async def _signer(ctx: Context, unit: Unit) -> Staff | None:
+    """The spokesperson named by ``signature`` (a username), who must be an active one of ``unit``."""
+    username = text_field(ctx.data, "signature", limit=64, required=False)
+    if not username:
+        return None
+    signer = await Staff.get_or_none(username=username, role=Role.SPOKESPERSON, unit_id=unit.id, active=True)
+    if signer is None:
+        raise InvalidInput(f"签发人 {username} 不是{unit.name}在岗的网络发言人")
+    return signer
+
+
+def _filled(text: str, values: Mapping[str, str]) -> str:
+    """``text`` with the template placeholders replaced in one pass; each one used must have a value."""
+
+    def value(match: re.Match[str]) -> str:
+        if not values[match[1]]:
+            raise InvalidInput(f"答复正文引用了 {match[0]}，缺少字段 {match[1]}")
+        return values[match[1]]
+
+    filled = PLACEHOLDER.sub(value, text)
+    if len(filled) > MAX_TEXT:
+        raise InvalidInput(f"字段 text 超过 {MAX_TEXT} 字")
+    return filled
+
+
 async def reply(ctx: Context) -> Change:
-    text = text_field(ctx.data, "text")
     resolved = ctx.data.get("resolved")
     if not isinstance(resolved, bool):
         raise InvalidInput("字段 resolved 应为 true 或 false（问题是否解决）")
     basis = text_field(ctx.data, "basis", limit=MAX_REASON, required=False)
+    contact = text_field(ctx.data, "contact", limit=MAX_CONTACT, required=False)
     note = text_field(ctx.data, "note", required=False)
     unit = await Unit.get(id=ctx.inquiry.unit_id)  # type: ignore[attr-defined]
-    signature = f"{unit.name} 网络发言人"
+    signer = await _signer(ctx, unit)
+    signature = reply_signature(unit, signer)
+    text = _filled(text_field(ctx.data, "text"), {"basis": basis, "contact": contact, "signature": signature})
     fields = _answered(ctx, text, signature) | {
         "reply_resolved": resolved,
         "reply_basis": basis,
+        "reply_contact": contact,
         "reply_note": note,
     }
-    return Change(
-        fields=fields,
-        event={"text": text, "resolved": resolved, "basis": basis, "note": note, "signature": signature},
-        outbound=text,
-    )
+    event = {
+        "text": text,
+        "resolved": resolved,
+        "basis": basis,
+        "contact": contact,
+        "note": note,
+        "signature": signature,
+        "signer": signer.username if signer else "",
+    }
+    return Change(fields=fields, event=event, outbound=text)
 
 
 async def answer_directly(ctx: Context) -> Change:

@@ -13,6 +13,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
+from core.deadlines import Clock
 from core.states import State
 from core.vocab import Channel, Kind, Rating, Role
 
@@ -168,6 +169,9 @@ class Inquiry(Model):
             Index(fields=("state", "unit_id", "reply_due_at"), name="inquiry_state_unit_reply"),
             Index(fields=("state", "rating_due_at"), name="inquiry_state_rating"),
             Index(fields=("unit_id", "created_at"), name="inquiry_unit_created"),
+            # the inbox's queues: a unit's cases in one state, newest first; the desk's extension requests
+            Index(fields=("unit_id", "state", "created_at"), name="inquiry_unit_state_created"),
+            Index(fields=("extension_pending_days", "created_at"), name="inquiry_extension_created"),
             Index(fields=("state", "created_at"), name="inquiry_state_created"),
             Index(fields=("created_at",), name="inquiry_created"),
             Index(fields=("citizen_id", "state"), name="inquiry_citizen_state"),
@@ -308,3 +312,28 @@ class ReplyTemplate(Model):
 
     class Meta:
         table = "reply_template"
+
+
+class Category(Model):
+    """A category citizens file under: the unit it goes to, whether it is urgent, and its deadline
+    policies (a null clock and amount mean the sla default of config.yaml). Seeded from config.yaml,
+    then edited in the admin pages. A category in use is deactivated, never deleted."""
+
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=32, unique=True)
+    name = fields.CharField(max_length=32)
+    unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="categories", on_delete=fields.RESTRICT
+    )
+    urgent = fields.BooleanField(default=False)
+    ack_clock = fields.CharEnumField(Clock, max_length=16, null=True)
+    ack_amount = fields.IntField(null=True)
+    reply_clock = fields.CharEnumField(Clock, max_length=16, null=True)
+    reply_amount = fields.IntField(null=True)
+    active = fields.BooleanField(default=True)
+    version = fields.IntField(default=1)
+    """Raised by one on every change, so the sum over the table tells a process its rules are stale."""
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "category"

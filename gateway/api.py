@@ -19,13 +19,12 @@ from tortoise.queryset import QuerySet
 from core.actors import Actor
 from core.errors import ConcurrentUpdate, CoreError, Forbidden, IllegalAction, InvalidInput, NotFound
 from core.models import Attachment, Inquiry, InquiryEvent, InquiryMessage, Unit
-from core.numbers import normalise_number
 from core.service import IntakeRequest
-from core.states import State
 from core.vocab import KIND_LABELS, ROLE_LABELS, Channel, Kind
 from gateway import serialize
 from gateway.auth import authenticate, issue_token, staff_for_token
 from gateway.health import channel_statuses
+from gateway.inquiry_filters import parse_filters
 from gateway.keys import actor_key, service_key, settings_key, staff_key
 from gateway.openapi import openapi_document
 
@@ -218,53 +217,13 @@ def _positive_int(query: Any, name: str, default: int, high: int) -> int:
     return int(value)
 
 
-def _enum(query: Any, name: str, kind: type) -> Any:
-    value = query.get(name)
-    if value is None:
-        return None
-    try:
-        return kind(value)
-    except ValueError:
-        raise InvalidInput(f"参数 {name} 的值 {value} 无效") from None
-
-
 async def list_inquiries(request: web.Request) -> web.Response:
-    actor = request[actor_key]
-    query = request.query
     service = request.config_dict[service_key]
     now = datetime.now(UTC)
-    filters = visible_to(actor)
-    if (state := _enum(query, "state", State)) is not None:
-        filters &= Q(state=state)
-    if (kind := _enum(query, "kind", Kind)) is not None:
-        filters &= Q(kind=kind)
-    if (channel := _enum(query, "channel", Channel)) is not None:
-        filters &= Q(channel=channel)
-    if category := query.get("category"):
-        if category not in service.rules.categories:
-            raise InvalidInput(f"参数 category 的值 {category} 无效")
-        filters &= Q(category=category)
-    if unit_code := query.get("unit"):
-        unit = await Unit.get_or_none(code=unit_code)
-        if unit is None:
-            raise InvalidInput(f"参数 unit 的值 {unit_code} 无效")
-        filters &= Q(unit_id=unit.id)
-    if (flag := query.get("overdue")) is not None:
-        if flag not in ("true", "false"):
-            raise InvalidInput("参数 overdue 应为 true 或 false")
-        late = Q(state=State.DISPATCHED, ack_due_at__lt=now) | Q(
-            state=State.ACKNOWLEDGED, reply_due_at__lt=now
-        )
-        filters &= late if flag == "true" else ~late
-    if q := query.get("q", "").strip():
-        if len(q) > 100:
-            raise InvalidInput("搜索词不能超过 100 字")
-        if not _storable(q):
-            raise InvalidInput("搜索词含有无效字符")
-        filters &= Q(number=normalise_number(q)) | Q(content__icontains=q)
-    page = _positive_int(query, "page", 1, 100_000)
-    per_page = _positive_int(query, "per_page", 20, MAX_PER_PAGE)
-    rows, counted = await inquiry_page(filters, page, per_page)
+    filters = await parse_filters(request.query, service.rules)
+    page = _positive_int(request.query, "page", 1, 100_000)
+    per_page = _positive_int(request.query, "per_page", 20, MAX_PER_PAGE)
+    rows, counted = await inquiry_page(visible_to(request[actor_key]) & filters.where(now), page, per_page)
     items = [serialize.list_item(row, service.rules, now) for row in rows]
     return respond(
         {

@@ -18,6 +18,7 @@ from core.office_hours import OfficeHours
 from core.service import InquiryService
 from core.vocab import Channel
 from gateway import api, health, observability
+from gateway.categories import CategoryRules, category_rules_key, seed_categories
 from gateway.db import open_database
 from gateway.inbox import setup_inbox
 from gateway.keys import channel_status_key, metrics_key, ready_key, service_key, settings_key
@@ -52,6 +53,7 @@ def create_app(settings: Settings, service: InquiryService | None = None) -> web
     app = web.Application(client_max_size=MAX_BODY, middlewares=[observability.access_middleware])
     app[settings_key] = settings
     app[service_key] = service or build_service(settings)
+    app[category_rules_key] = CategoryRules(settings, app[service_key])
     app[metrics_key] = CollectorRegistry()
     app[ready_key] = {"database": "not connected", "scheduler": "not started"}
     app[channel_status_key] = {}
@@ -120,6 +122,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
     async with open_database(settings.database_url):
         await sync_units(settings.units)
+        await seed_categories(settings)
+        # the category table, not config.yaml, is the truth once seeded (gateway.categories)
+        await app[category_rules_key].reload()
         await app[service_key].recompute_provisional()
         app[ready_key]["database"] = ""
         yield

@@ -22,9 +22,18 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
     Action.APPROVE_EXTENSION: {},
     Action.REFUSE_EXTENSION: {"reason": {"type": "string"}},
     Action.REPLY: {
-        "text": {"type": "string"},
+        "text": {
+            "type": "string",
+            "description": "public answer; {basis}, {contact} and {signature} are filled in from those",
+        },
         "resolved": {"type": "boolean"},
-        "basis": {"type": "string"},
+        "basis": {"type": "string", "description": "policy basis (政策依据)"},
+        "contact": {"type": "string", "maxLength": 100, "description": "whom the citizen may call about it"},
+        "signature": {
+            "type": "string",
+            "description": "username of an active spokesperson of the unit who signs; "
+            "default: signed by the unit's spokesperson office",
+        },
         "note": {"type": "string", "description": "internal, never shown to the citizen"},
     },
     Action.ANSWER_DIRECTLY: {"text": {"type": "string"}},

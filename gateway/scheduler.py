@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from gateway.categories import RELOAD_SECONDS, category_rules_key
 from gateway.keys import ready_key, service_key, settings_key
 from gateway.wechat_outbound import deliver_wechat, fetch_wechat_media, wechat_delivery_key
 from gateway.weibo_channel import deliver_weibo, weibo_delivery_key
@@ -32,6 +33,11 @@ async def recompute_provisional(app: web.Application) -> None:
         log.info("recomputed %d provisional deadlines", moved)
 
 
+async def reload_category_rules(app: web.Application) -> None:
+    """Pick up category changes made in another process's admin pages."""
+    await app[category_rules_key].refresh()
+
+
 async def scheduler_context(app: web.Application) -> AsyncIterator[None]:
     """Start the sweeps after the database is open; stop them before it closes."""
     settings = app[settings_key].scheduler
@@ -49,6 +55,9 @@ async def scheduler_context(app: web.Application) -> AsyncIterator[None]:
         **options,
     )
     scheduler.add_job(recompute_provisional, "interval", hours=6, id="recompute-provisional", **options)
+    scheduler.add_job(
+        reload_category_rules, "interval", seconds=RELOAD_SECONDS, id="reload-category-rules", **options
+    )
     if wechat_delivery_key in app:
         seconds = app[settings_key].channels.wechat.delivery_seconds
         scheduler.add_job(deliver_wechat, "interval", seconds=seconds, id="deliver-wechat", **options)

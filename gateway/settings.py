@@ -95,10 +95,26 @@ class LoginThrottle(Section):
     address_per_day: int = Field(200, ge=1)
 
 
+class LiveSettings(Section):
+    """The inbox's live updates (server-sent events at ``/inbox/events``)."""
+
+    poll_ms: int = Field(250, ge=20, le=10_000)
+    """How often each process reads new audit events for its open pages."""
+    heartbeat_seconds: float = Field(15, gt=0, le=300)
+    """A comment line this often keeps proxies from closing an idle stream."""
+    max_per_staff: int = Field(8, ge=1, le=100)
+    """Open streams per staff member (about one per open inbox tab); more get 429."""
+    max_connections: int = Field(1000, ge=1)
+    """Open streams per process; more get 429."""
+    replay_limit: int = Field(500, ge=1, le=10_000)
+    """Events replayed to a reconnecting page at most; past it the page reloads its data instead."""
+
+
 class InboxSettings(Section):
     session_hours: int = Field(10, ge=1, le=24 * 30)
     """Lifetime of a staff inbox session from sign-in."""
     login_throttle: LoginThrottle = LoginThrottle()
+    live: LiveSettings = LiveSettings()
 
 
 class WebChannelSettings(Section):

@@ -1,14 +1,20 @@
 """Units in the database: seeded from config.yaml at start, bulk-loaded by `wenzheng import-units`.
 
-The database is the truth at run time (the desk dispatches to any active unit there); the config's
-list is upserted by code on every start and never deletes, so units imported from a file survive.
+The database is the truth at run time (the desk dispatches to any active unit there, and admins add,
+rename and deactivate units in the inbox's admin pages). So config.yaml's list only adds the units the
+database lacks, at start-up and on `wenzheng migrate`, and never renames or reactivates one: an admin's
+change survives restarts. A rename in config.yaml takes effect through `wenzheng import-units
+config.yaml` (an import file is the operator's explicit word: its names replace the database's).
+Nothing here deletes or reactivates a unit.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -16,8 +22,18 @@ import yaml
 
 from core.models import Unit
 
+log = logging.getLogger(__name__)
+
 
 class UnitLike(Protocol):
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ImportedUnit:
+    """A unit read from an import file: its name replaces the one in the database."""
+
     code: str
     name: str
 
@@ -27,27 +43,26 @@ class UnitFileError(ValueError):
 
 
 async def sync_units(units: Iterable[UnitLike]) -> int:
-    """Insert or rename units by code; returns how many rows changed."""
+    """Add the units the database lacks, and rename those of an import file (:class:`ImportedUnit`);
+    returns how many rows changed. Config units (:class:`~gateway.settings.UnitSettings`) only add."""
     existing = {u.code: u for u in await Unit.all()}
     changed = 0
     for unit in units:
         row = existing.get(unit.code)
         if row is None:
             await Unit.create(code=unit.code, name=unit.name)
-            changed += 1
-        elif row.name != unit.name or not row.active:
-            row.name, row.active = unit.name, True
-            await row.save(update_fields=["name", "active"])
-            changed += 1
+            log.info("unit %s added: %s", unit.code, unit.name)
+        elif isinstance(unit, ImportedUnit) and row.name != unit.name:
+            log.info("unit %s renamed by import: %s -> %s", unit.code, row.name, unit.name)
+            row.name = unit.name
+            await row.save(update_fields=["name"])
+        else:
+            continue
+        changed += 1
     return changed
 
 
-class _Unit:
-    def __init__(self, code: str, name: str) -> None:
-        self.code, self.name = code, name
-
-
-def read_units_file(path: Path) -> list[_Unit]:
+def read_units_file(path: Path) -> list[ImportedUnit]:
     """Units from a CSV file (``code,name`` with that header) or a YAML list of ``{code, name}``."""
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -65,7 +80,7 @@ def read_units_file(path: Path) -> list[_Unit]:
         if not isinstance(document, list):
             raise UnitFileError(f"{path}: expected a list of units with code and name")
         rows = list(enumerate(document, start=1))
-    units: list[_Unit] = []
+    units: list[ImportedUnit] = []
     seen: set[str] = set()
     for where, row in rows:
         if not isinstance(row, dict):
@@ -81,7 +96,7 @@ def read_units_file(path: Path) -> list[_Unit]:
         if code in seen:
             raise UnitFileError(f"{path}: entry {where}: duplicate code {code}")
         seen.add(code)
-        units.append(_Unit(code.lower(), name))
+        units.append(ImportedUnit(code.lower(), name))
     if not units:
         raise UnitFileError(f"{path}: no units")
     return units

@@ -9,6 +9,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.auth import MIN_PASSWORD_LENGTH
+from gateway.inbox.admin import admin_app
+from gateway.inbox.case import CasePages
+from gateway.inbox.live import setup_live
 from gateway.inbox.pages import STATIC, InboxPages
 from gateway.inbox.views import Inbox
 from gateway.settings import Settings
@@ -24,4 +27,7 @@ def setup_inbox(app: web.Application, settings: Settings) -> None:
     inbox = Inbox(settings.inbox, settings.secret_key, pages)
     subapp = web.Application(middlewares=[inbox.guard])
     subapp.router.add_routes(inbox.routes())
+    subapp.router.add_routes(CasePages(inbox).routes())
+    subapp.add_subapp("/admin", admin_app(inbox))
+    setup_live(app, subapp, inbox, settings.inbox.live)
     app.add_subapp("/inbox", subapp)

@@ -1,4 +1,4 @@
-"""Rendering the inbox's pages: an autoescaped Jinja environment and the citizen pages' security headers."""
+"""Rendering the inbox's pages: an autoescaped Jinja environment and the inbox's security headers."""
 
 from __future__ import annotations
 
@@ -9,11 +9,21 @@ from typing import Any
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from channels.web.pages import SECURITY_HEADERS
+from channels.web.pages import SECURITY_HEADERS as CITIZEN_HEADERS
 from channels.web.present import beijing_time
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
+
+SECURITY_HEADERS: Mapping[str, str] = {
+    **CITIZEN_HEADERS,
+    # As the citizen pages, but the inbox runs its own live-update script (static/live.js), which reads
+    # the event stream and fetches fresh page parts from us: scripts and connections to us only.
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
 
 
 class InboxPages:

@@ -20,11 +20,12 @@ from channels.web.pages import wait_text
 from channels.web.ratelimit import SlidingWindowLimiter, Verdict
 from channels.web.routes import client_address
 from core.actors import Actor
+from core.errors import InvalidInput
 from core.vocab import ROLE_LABELS
 from gateway.auth import MIN_PASSWORD_LENGTH, authenticate, hash_password
 from gateway.inbox import sessions
 from gateway.inbox.pages import InboxPages
-from gateway.inbox.queues import QUEUES, queue_page
+from gateway.inbox.queues import UnknownQueue, queue_page
 from gateway.keys import actor_key, service_key, staff_key
 from gateway.settings import InboxSettings
 
@@ -218,13 +219,14 @@ class Inbox:
     # -- queues --------------------------------------------------------------------------------------
 
     async def queue(self, request: web.Request) -> web.Response:
-        key = request.query.get("queue", QUEUES[0].key)
-        queue = next((q for q in QUEUES if q.key == key), None)
-        if queue is None:
-            raise web.HTTPNotFound()
-        rules = request.config_dict[service_key].rules
-        context = await queue_page(request[actor_key], queue, request.query.get("page"), rules)
-        return await self.page(request, "queue.html", {"queues": QUEUES, **context})
+        try:
+            context = await queue_page(request[actor_key], request.query, request.config_dict[service_key])
+        except UnknownQueue:
+            raise web.HTTPNotFound() from None
+        except InvalidInput as refusal:
+            context = {"title": "筛选条件有误", "text": f"{refusal}。请修改筛选条件后重试。"}
+            return await self.page(request, "message.html", context, status=400)
+        return await self.page(request, "queue.html", context)
 
 
 def see_other(location: str) -> web.Response:

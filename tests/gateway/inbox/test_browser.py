@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -151,3 +152,35 @@ async def tab_to(page: Page, target: str, presses: int = 20) -> None:
             return
         await page.keyboard.press("Tab")
     pytest.fail(f"{target} cannot be reached with Tab")
+
+
+async def test_a_new_inquiry_appears_without_a_reload_for_its_unit_only(
+    browser: Browser, base_url: str, zhang: Any, make_staff: Any, seed_inquiry: Any
+) -> None:
+    await make_staff("cgj-handler", "handler", "cgj")
+    pages = []
+    for username in ("rsj-handler", "cgj-handler"):
+        context = await browser.new_context(viewport=DESKTOP)
+        page = await context.new_page()
+        await page.goto(f"{base_url}/inbox/login")
+        await fill_sign_in(page, username, PASSWORD)
+        await expect(page).to_have_url(f"{base_url}/inbox")
+        await page.evaluate("window.notReloaded = true")
+        pages.append(page)
+    own, other = pages
+
+    number = await seed_inquiry("医保报销进度查询不到，已经等了两个月", unit="rsj")
+    committed = time.perf_counter()
+    await own.wait_for_function("n => document.body.innerText.includes(n)", arg=number, polling="raf")
+    assert time.perf_counter() - committed < 2
+    row = own.get_by_role("row").filter(has_text=number)
+    await expect(row).to_contain_text("医保报销进度查询不到")
+    await expect(own.locator("#live-announcer")).to_contain_text(number)
+    await expect(own.locator(".bell__number")).to_have_text("1")
+    assert await own.evaluate("window.notReloaded") is True
+
+    await own.wait_for_timeout(500)
+    await expect(other.get_by_text(number)).to_have_count(0)
+    await expect(other.locator("#live-announcer")).to_have_text("")
+    for page in pages:
+        await page.context.close()
