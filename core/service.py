@@ -10,22 +10,35 @@ the other gets :class:`ConcurrentUpdate`.
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Callable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from core.actions import HANDLERS, Change, Context, refusal
 from core.actors import Actor
 from core.audit import audit_event
 from core.deadlines import Deadline, DeadlineCalculator
-from core.errors import ConcurrentUpdate, Forbidden, IllegalAction, InvalidInput, NotFound
+from core.errors import ConcurrentUpdate, CoreError, Forbidden, IllegalAction, InvalidInput, NotFound
 from core.group_commit import GroupCommit
-from core.intake import IntakeRequest, PendingIntake, pending_media, write_intakes
+from core.intake import (
+    IntakeRequest,
+    PendingIntake,
+    StaleInquiries,
+    Supplement,
+    open_inquiry_ids,
+    pending_media,
+    store_intakes,
+    store_supplements,
+    stored_inquiry_ids,
+    write_intakes,
+)
 from core.messages import InboundMessage
 from core.models import CitizenIdentity, Inquiry, InquiryMessage, OutboxMessage
 from core.numbers import normalise_number
@@ -58,6 +71,8 @@ ACTION_ROLES: Mapping[Action, frozenset[Role]] = {
 }
 """Staff roles allowed to take each action; actions missing here are the citizen's or the system's."""
 
+REMEMBERED_INQUIRIES = 4096
+"""Inquiries a chat message was filed into lately, kept in memory for the citizens' next messages."""
 CITIZEN_ACTIONS = frozenset({Action.RATE, Action.SUPPLEMENT})
 SYSTEM_ACTIONS = frozenset({Action.CLOSE_UNRATED})
 
@@ -85,6 +100,20 @@ class Reception:
     """The platform delivered a message already stored."""
 
 
+@dataclass(frozen=True)
+class _Arrival:
+    """A chat message waiting for the next reception batch (:meth:`InquiryService.receive`)."""
+
+    message: InboundMessage
+    kind: Kind
+    category: str
+    owe_receipt: bool
+    now: datetime
+    """When it arrived: the time of the inquiry it opens, if it opens one."""
+    key: str
+    """``message.dedupe_key``, worked out once."""
+
+
 PLACEHOLDERS = {
     "image": "[图片]",
     "voice": "[语音]",
@@ -103,6 +132,26 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _request(arrival: _Arrival) -> IntakeRequest:
+    """The intake of a chat message that opens a new inquiry."""
+    message = arrival.message
+    return IntakeRequest(
+        channel=message.channel,
+        kind=arrival.kind,
+        category=arrival.category,
+        content=message_content(message),
+        latitude=message.latitude,
+        longitude=message.longitude,
+        location=message.text[:200] if message.latitude is not None else "",
+        raw=message.raw,
+        message_kind=message.kind,
+        dedupe_key=message.dedupe_key,
+        identity=message.sender,
+        media_id=message.media_id,
+        owe_receipt=arrival.owe_receipt,
+    )
+
+
 class InquiryService:
     def __init__(
         self,
@@ -114,6 +163,8 @@ class InquiryService:
         self.deadlines = deadlines
         self.clock = clock
         self._intakes: GroupCommit[PendingIntake, Inquiry] = GroupCommit(write_intakes)
+        self._arrivals: GroupCommit[_Arrival, Reception | CoreError] = GroupCommit(self._file_arrivals)
+        self._filed: OrderedDict[int, Inquiry] = OrderedDict()
 
     async def intake(self, request: IntakeRequest, actor: Actor) -> Inquiry:
         """Register a new inquiry in ``received`` with its first message and audit event.
@@ -121,19 +172,22 @@ class InquiryService:
         Idempotent on ``request.dedupe_key``: a repeat gives back the inquiry stored the first time.
         Returns only once the inquiry is committed (intakes arriving together share one commit).
         """
+        pending = self._pending_intake(request, actor, self.clock())
+        inquiry = await self._intakes.submit(pending)
+        log.info("inquiry received", extra={"case": inquiry.number, "channel": request.channel})
+        return inquiry
+
+    def _pending_intake(self, request: IntakeRequest, actor: Actor, now: datetime) -> PendingIntake:
+        """``request`` checked and ready to store; :class:`CoreError` if it cannot be filed."""
         self._check_intake(request, actor)
-        now = self.clock()
         category = self.rules.deadlines_for(request.kind, request.category)
-        pending = PendingIntake(
+        return PendingIntake(
             request=request,
             actor=actor,
             now=now,
             promise=self.deadlines.due(now, category.reply),
             urgent=category.urgent or request.kind == Kind.CONDUCT,
         )
-        inquiry = await self._intakes.submit(pending)
-        log.info("inquiry received", extra={"case": inquiry.number, "channel": request.channel})
-        return inquiry
 
     def _check_intake(self, request: IntakeRequest, actor: Actor) -> None:
         if actor.kind == "staff" and actor.role not in DESK_ROLES:
@@ -195,65 +249,149 @@ class InquiryService:
         """A citizen's message on a chat channel: part of their inquiry still waiting for the desk if
         they wrote within the joining window, else a new inquiry (with a receipt queued in the outbox
         if ``owe_receipt``). A repeat delivery of a message already stored changes nothing and gives
-        back its inquiry."""
-        if (repeated := await self._already_received(message)) is not None:
-            return repeated
-        joinable = await self._joinable(message)
-        if joinable is not None:
+        back its inquiry.
+
+        Returns once the message is committed. Messages arriving together are filed in one
+        transaction, in order of arrival, each as if it had come alone after the ones before it.
+        """
+        arrival = _Arrival(message, kind, category, owe_receipt, self.clock(), message.dedupe_key)
+        outcome = await self._arrivals.submit(arrival)
+        if isinstance(outcome, CoreError):
+            raise outcome
+        if outcome.joined:
+            extra = {"case": outcome.inquiry.number, "actor": Actor.citizen().name}
+            log.info("inquiry %s", Action.SUPPLEMENT.value, extra=extra)
+        elif not outcome.repeated:
+            log.info("inquiry received", extra={"case": outcome.inquiry.number, "channel": message.channel})
+        return outcome
+
+    async def _file_arrivals(self, batch: Sequence[_Arrival]) -> list[Reception | CoreError]:
+        """File a batch of chat messages in one transaction: one outcome per message, in order."""
+        stale: frozenset[int] = frozenset()
+        while True:
             try:
-                inquiry = await self.act(
-                    joinable.number, Action.SUPPLEMENT, Actor.citizen(), {"message": message}
-                )
-                return Reception(inquiry, joined=True, repeated=False)
-            except IllegalAction:
-                pass  # screened (or joined by a repeat delivery) meanwhile: the intake below sorts it out
-            except IntegrityError:
-                # a repeat delivery of this very message was stored between our check and our write
-                if (repeated := await self._already_received(message)) is not None:
-                    return repeated
-                raise
-        request = IntakeRequest(
-            channel=message.channel,
-            kind=kind,
-            category=category,
-            content=message_content(message),
-            latitude=message.latitude,
-            longitude=message.longitude,
-            location=message.text[:200] if message.latitude is not None else "",
-            raw=message.raw,
-            message_kind=message.kind,
-            dedupe_key=message.dedupe_key,
-            identity=message.sender,
-            media_id=message.media_id,
-            owe_receipt=owe_receipt,
-        )
-        return Reception(await self.intake(request, Actor.citizen()), joined=False, repeated=False)
+                async with in_transaction() as connection:
+                    outcomes = await self._file(connection, batch, stale)
+                break
+            except StaleInquiries as error:
+                # changed since read (screened, say): as after a lost compare-and-set in act(), the
+                # messages that were to join them open new inquiries instead
+                stale |= error.ids
+        for outcome in outcomes:
+            if isinstance(outcome, Reception) and not outcome.repeated:
+                self._remember(outcome.inquiry)
+        return outcomes
 
-    @staticmethod
-    async def _already_received(message: InboundMessage) -> Reception | None:
-        stored = await InquiryMessage.get_or_none(dedupe_key=message.dedupe_key)
-        if stored is None:
-            return None
-        return Reception(await Inquiry.get(id=stored.inquiry_id), joined=False, repeated=True)
+    async def _file(
+        self, connection: BaseDBAsyncClient, batch: Sequence[_Arrival], stale: frozenset[int]
+    ) -> list[Reception | CoreError]:
+        now = self.clock()
+        stored = await stored_inquiry_ids(connection, [a.key for a in batch])
+        new = [a.message for a in batch if a.key not in stored]
+        targets = await self._open_inquiries(connection, new, now)
+        inquiries = await self._inquiries(set(stored.values()), dict(targets.values()))
+        versions = {i.id: i.version for i in inquiries.values()}
+        joinable: dict[tuple[Channel, str], Inquiry | PendingIntake] = {
+            who: inquiries[i]
+            for who, (i, _) in targets.items()
+            if i not in stale and refusal(Action.SUPPLEMENT, inquiries[i], self.rules, now) is None
+        }
+        plan = self._plan(batch, {key: inquiries[i] for key, i in stored.items()}, joinable)
+        opened = [place for step, place in plan if step == "open" and isinstance(place, PendingIntake)]
+        made = dict(zip(map(id, opened), await store_intakes(connection, opened), strict=True))
+        versions |= {inquiry.id: inquiry.version for inquiry in made.values()}
+        outcomes: list[Reception | CoreError] = []
+        supplements: list[Supplement] = []
+        for (step, place), arrival in zip(plan, batch, strict=True):
+            if isinstance(place, CoreError):
+                outcomes.append(place)
+                continue
+            inquiry = made[id(place)] if isinstance(place, PendingIntake) else place
+            if step == "join":
+                supplements.append(await self._supplement(inquiry, arrival.message, now))
+            outcomes.append(Reception(inquiry, joined=step == "join", repeated=step == "repeat"))
+        if supplements:
+            await store_supplements(connection, supplements, versions)
+        return outcomes
 
-    async def _joinable(self, message: InboundMessage) -> Inquiry | None:
+    def _plan(
+        self,
+        batch: Sequence[_Arrival],
+        placed: dict[str, Inquiry | PendingIntake],
+        joinable: dict[tuple[Channel, str], Inquiry | PendingIntake],
+    ) -> list[tuple[str, Inquiry | PendingIntake | CoreError]]:
+        """Where each message goes, in order of arrival: ``repeat`` (its dedupe key is ``placed``),
+        ``join`` (its sender has a ``joinable`` inquiry), ``open`` (a new inquiry, a PendingIntake
+        until stored) or ``refused`` (the intake's error). Updates both mappings as it goes."""
+        plan: list[tuple[str, Inquiry | PendingIntake | CoreError]] = []
+        for arrival in batch:
+            message, key = arrival.message, arrival.key
+            who = (message.channel, message.sender)
+            if key in placed:
+                plan.append(("repeat", placed[key]))
+                continue
+            if who in joinable:
+                plan.append(("join", joinable[who]))
+                placed[key] = joinable[who]
+                continue
+            try:
+                pending = self._pending_intake(_request(arrival), Actor.citizen(), arrival.now)
+            except CoreError as refused:
+                plan.append(("refused", refused))
+                continue
+            plan.append(("open", pending))
+            placed[key] = pending
+            if self.rules.join_window_minutes > 0:
+                joinable[who] = pending
+        return plan
+
+    async def _open_inquiries(
+        self, connection: BaseDBAsyncClient, messages: Sequence[InboundMessage], now: datetime
+    ) -> dict[tuple[Channel, str], tuple[int, int]]:
+        """The inquiry each sender's message would join: (channel, sender) → its id and version."""
         window = self.rules.join_window_minutes
         if window <= 0:
-            return None
-        since = self.clock() - timedelta(minutes=window)
-        latest = (
-            await InquiryMessage.filter(
-                direction="in",
-                created_at__gte=since,
-                inquiry__channel=message.channel,
-                inquiry__state=State.RECEIVED,
-                inquiry__citizen__identities__channel=message.channel,
-                inquiry__citizen__identities__external_id=message.sender,
-            )
-            .order_by("-id")
-            .first()
-        )
-        return await Inquiry.get(id=latest.inquiry_id) if latest is not None else None
+            return {}
+        since = now - timedelta(minutes=window)
+        found: dict[tuple[Channel, str], tuple[int, int]] = {}
+        for channel in {m.channel for m in messages}:
+            senders = {m.sender for m in messages if m.channel == channel}
+            open_ids = await open_inquiry_ids(connection, channel, senders, since)
+            found |= {(channel, sender): found_id for sender, found_id in open_ids.items()}
+        return found
+
+    async def _inquiries(self, ids: set[int], versions: Mapping[int, int]) -> dict[int, Inquiry]:
+        """The inquiries ``ids`` and ``versions`` (id → version as stored) name, as copies to change:
+        from memory when one was filed into lately and is still at that version, else read."""
+        found: dict[int, Inquiry] = {}
+        for inquiry_id, version in versions.items():
+            remembered = self._filed.get(inquiry_id)
+            if remembered is not None and remembered.version == version:
+                found[inquiry_id] = copy.copy(remembered)
+        if missing := (ids | versions.keys()) - found.keys():
+            found |= {inquiry.id: inquiry for inquiry in await Inquiry.filter(id__in=missing)}
+        return found
+
+    def _remember(self, inquiry: Inquiry) -> None:
+        """Keep a copy of an inquiry just filed into, for the citizen's next message: reading it back
+        through the ORM costs about as much as the rest of filing that message. The copy is used only
+        while the stored inquiry is at the same version (every change to an inquiry moves it)."""
+        self._filed[inquiry.id] = copy.copy(inquiry)
+        self._filed.move_to_end(inquiry.id)
+        if len(self._filed) > REMEMBERED_INQUIRIES:
+            self._filed.popitem(last=False)
+
+    async def _supplement(self, inquiry: Inquiry, message: InboundMessage, now: datetime) -> Supplement:
+        """The citizen's SUPPLEMENT action on ``inquiry`` (in ``received``), applied to the copy in
+        memory; the caller stores it."""
+        actor = Actor.citizen()
+        context = Context(inquiry, actor, {"message": message}, now, self.rules, self.deadlines)
+        change = await HANDLERS[Action.SUPPLEMENT](context)
+        for name, value in change.fields.items():
+            setattr(inquiry, name, value)
+        inquiry.version += 1
+        inquiry.updated_at = now
+        return Supplement(inquiry, message, change.event, tuple(change.fields), actor, now)
 
     async def close_expired_ratings(self, limit: int = 500) -> int:
         """Close, unrated, replied inquiries whose rating window has passed; returns how many.

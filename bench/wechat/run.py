@@ -1,0 +1,284 @@
+"""The WeChat callback under load: our full path against a bare aiohttp handler and WeRoBot, in one run.
+
+Servers, each in its own process, one at a time, driven by the same wrk script (pushes.lua):
+  (a) bare      bench/wechat/bare.py: aiohttp answering ``success``, nothing else;
+  (b) werobot   bench/wechat/werobot_app.py: WeRoBot 1.13.1 on waitress, a text reply to a text message;
+  (c) plain     ``python -m gateway serve`` (SQLite file, WeChat channel on): signature, parse, dedupe,
+                store durably, passive receipt;
+  (c) safe      the same in safe mode (``encrypt_type=aes``): the push and the receipt encrypted.
+Every request is a different text message (its own MsgId) from one of --citizens citizens. After each
+gateway run the SQLite database must hold exactly the messages sent: none lost, none twice.
+
+    python bench/wechat/run.py [--seconds 15] [--warmup 3] [--connections 64] [--threads 2]
+                               [--citizens 3000] [--servers bare,werobot,plain,safe] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pushes import APP_ID, ENCODING_AES_KEY, TOKEN, Push, PushWriter, citizens
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+WARMUP_PUSHES = 20_000
+MIN_PUSHES = 100_000
+MAX_PUSHES = 250_000
+"""Largest file of pushes written for one run. Only (a) is fast enough to go through it and start over;
+it does not read the pushes, so repeating them changes nothing for it (the run reports the repeats)."""
+GATEWAYS = ("plain", "safe")
+LABELS = {
+    "bare": "(a) bare aiohttp `success`",
+    "werobot": "(b) WeRoBot 1.13.1 on waitress",
+    "plain": "(c) Wenzheng, plaintext",
+    "safe": "(c) Wenzheng, safe mode (AES)",
+}
+
+
+@dataclass
+class Load:
+    """What one wrk run reports (pushes.lua's RESULT line)."""
+
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    non2xx: int
+    socket_errors: int
+    repeats: int
+    sent: list[int]
+    """Pushes sent by each wrk thread: the first ``sent[i]`` of its share of the file."""
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+
+@dataclass
+class Outcome:
+    server: str
+    load: Load
+    rss_mb: float
+    """The largest resident set sampled under load."""
+    hwm_mb: float
+    """The peak resident set since the process started (VmHWM)."""
+    checks: list[str] = field(default_factory=list)
+    ok: bool = True
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(300):
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with status {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+def memory_mb(pid: int, field: str) -> float:
+    """``VmRSS`` (resident now) or ``VmHWM`` (the peak since start) of a process, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field}")
+
+
+class RssSampler(threading.Thread):
+    """The largest resident set seen while serving, sampled every 100 ms.
+
+    ``VmHWM`` is reported too, but for the gateway it is set at start-up (imports, the check for
+    pending migrations), not by the load.
+    """
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak = 0.0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.1):
+            self.peak = max(self.peak, memory_mb(self.pid, "VmRSS"))
+
+
+def wrk(port: int, pushes: Path, args: argparse.Namespace, seconds: int) -> Load:
+    script = str(HERE / "pushes.lua")
+    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "10s"]
+    command += ["-s", script, f"http://127.0.0.1:{port}/", "--", str(pushes), str(args.threads)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    result = next(line for line in out.splitlines() if line.startswith("RESULT "))
+    return Load(**json.loads(result.removeprefix("RESULT ")))
+
+
+def sent_pushes(pushes: list[Push], load: Load) -> list[Push]:
+    """The pushes a wrk run sent (pushes.lua gives thread i every n-th line from line i)."""
+    threads = len(load.sent)
+    return [p for i, count in enumerate(load.sent) for p in pushes[i::threads][:count]]
+
+
+def probe(port: int, push: Push) -> str:
+    """Send one push outside wrk and return the answer, to show what each server replies."""
+    target, body = push.line.split("\t")
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{target}", data=body.encode(), headers={"Content-Type": "text/xml"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read().decode()
+
+
+def server_command(server: str, port: int, args: argparse.Namespace) -> list[str]:
+    if server == "bare":
+        return [sys.executable, str(HERE / "bare.py"), str(port)]
+    if server == "werobot":
+        return [sys.executable, str(HERE / "werobot_app.py"), str(port), str(args.werobot_threads)]
+    return [sys.executable, "-m", "gateway", "serve", "--port", str(port)]
+
+
+def gateway_env(data_dir: Path) -> dict[str, str]:
+    """The real configuration (config.yaml) with the WeChat channel on and a SQLite file in data_dir."""
+    return os.environ | {
+        "WENZHENG_DATA_DIR": str(data_dir),
+        "WENZHENG_SECRET_KEY": "bench",
+        "WENZHENG_SCHEDULER__ENABLED": "false",
+        "WENZHENG_CHANNELS__WECHAT__ENABLED": "true",
+        "WENZHENG_CHANNELS__WECHAT__TOKEN": TOKEN,
+        "WENZHENG_CHANNELS__WECHAT__APP_ID": APP_ID,
+        "WENZHENG_CHANNELS__WECHAT__ENCODING_AES_KEY": ENCODING_AES_KEY,
+    }
+
+
+def check_database(database: Path, sent: list[Push]) -> tuple[bool, list[str]]:
+    """Stored inbound messages against the distinct messages sent."""
+    with sqlite3.connect(database) as connection:
+        query = "SELECT dedupe_key FROM inquiry_message WHERE direction = 'in'"
+        stored = [key for (key,) in connection.execute(query)]
+        inquiries = connection.execute("SELECT COUNT(*) FROM inquiry").fetchone()[0]
+    expected = {p.dedupe_key for p in sent}
+    missing, extra = expected - set(stored), set(stored) - expected
+    ok = not missing and not extra and len(stored) == len(set(stored))
+    lines = [
+        f"sent {len(sent)} pushes ({len(expected)} distinct), stored {len(stored)} inbound messages "
+        f"({len(set(stored))} distinct): {len(missing)} missing, {len(extra)} unexpected",
+        f"{inquiries} inquiries opened, {len(stored) - inquiries} messages joined an open inquiry",
+    ]
+    if not ok:
+        lines.append(f"FAILED: missing e.g. {sorted(missing)[:3]}, unexpected e.g. {sorted(extra)[:3]}")
+    return ok, lines
+
+
+def run_server(server: str, args: argparse.Namespace, senders: list[str], workdir: Path) -> Outcome:
+    print(f"== {LABELS[server]}", flush=True)
+    gateway = server in GATEWAYS
+    data_dir = workdir / server
+    data_dir.mkdir()
+    env = gateway_env(data_dir) if gateway else dict(os.environ)
+    writer = PushWriter(senders, safe=server == "safe")
+    port = free_port()
+    with (data_dir / "server.log").open("wb") as log:
+        if gateway:
+            migrate = [sys.executable, "-m", "gateway", "migrate"]
+            subprocess.run(migrate, env=env, cwd=ROOT, check=True, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            server_command(server, port, args), env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            wait_for_port(port, process)
+            sampler = RssSampler(process.pid)
+            sampler.start()
+            first = writer.write(data_dir / "probe.txt", 1)
+            print(f"  probe answered: {probe(port, first[0])[:70]!r}...", flush=True)
+            warm = writer.write(data_dir / "warmup.txt", WARMUP_PUSHES)
+            warm_load = wrk(port, data_dir / "warmup.txt", args, args.warmup)
+            # enough that no thread runs out, with room for a measured run faster than the warm-up
+            count = min(max(int(warm_load.rate * args.seconds * 2), MIN_PUSHES), MAX_PUSHES)
+            pushes = writer.write(data_dir / "pushes.txt", count)
+            load = wrk(port, data_dir / "pushes.txt", args, args.seconds)
+            time.sleep(1)  # requests in flight when wrk stopped are still answered
+            sampler.stop.set()
+            outcome = Outcome(server, load, sampler.peak, memory_mb(process.pid, "VmHWM"))
+        finally:
+            process.terminate()
+            process.wait(30)
+    print(
+        f"  {load.rate:.0f}/s, p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, max {load.max_ms:.0f} ms, "
+        f"non-2xx {load.non2xx}, socket errors {load.socket_errors}, pushes repeated {load.repeats}, "
+        f"RSS under load {outcome.rss_mb:.0f} MB (VmHWM {outcome.hwm_mb:.0f} MB)",
+        flush=True,
+    )
+    if gateway:
+        sent = first + sent_pushes(warm, warm_load) + sent_pushes(pushes, load)
+        outcome.ok, outcome.checks = check_database(data_dir / "wenzheng.sqlite3", sent)
+        if load.repeats or warm_load.repeats:
+            outcome.ok = False
+            outcome.checks.append("FAILED: some pushes were sent twice (the file of pushes was too short)")
+    for line in outcome.checks:
+        print("  " + line, flush=True)
+    return outcome
+
+
+def table(outcomes: list[Outcome]) -> str:
+    rates = {o.server: o.load.rate for o in outcomes}
+    rows = [
+        "| server | requests/s | vs (a) | vs (b) | p50 ms | p99 ms | non-2xx | RSS MB (VmHWM) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for o in outcomes:
+        vs_a = f"{o.load.rate / rates['bare']:.0%}" if "bare" in rates else "–"
+        vs_b = f"×{o.load.rate / rates['werobot']:.2f}" if "werobot" in rates else "–"
+        rows.append(
+            f"| {LABELS[o.server]} | {o.load.rate:.0f} | {vs_a} | {vs_b} | {o.load.p50_ms:.1f} | "
+            f"{o.load.p99_ms:.1f} | {o.load.non2xx} | {o.rss_mb:.0f} ({o.hwm_mb:.0f}) |"
+        )
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=int, default=15, help="measured run per server")
+    parser.add_argument("--warmup", type=int, default=3, help="unmeasured run before it")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--citizens", type=int, default=3000, help="distinct senders (FromUserName)")
+    parser.add_argument("--werobot-threads", type=int, default=4, help="waitress worker threads")
+    parser.add_argument("--servers", default="bare,werobot,plain,safe")
+    parser.add_argument("--workdir", help="an empty folder to keep databases, pushes and server logs in")
+    args = parser.parse_args()
+    senders = citizens(args.citizens)
+    with tempfile.TemporaryDirectory() as temporary:
+        workdir = Path(args.workdir or temporary)
+        outcomes = [run_server(s, args, senders, workdir) for s in args.servers.split(",")]
+    print(
+        f"\n{args.connections} connections, {args.seconds} s after {args.warmup} s of warm-up, "
+        f"{args.citizens} citizens\n"
+    )
+    print(table(outcomes))
+    if not all(o.ok for o in outcomes):
+        sys.exit("a database check failed")
+
+
+if __name__ == "__main__":
+    main()
