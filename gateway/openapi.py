@@ -61,6 +61,7 @@ def _json(ref: str, description: str) -> dict[str, Any]:
     }
 
 
+BEIJING_DATE = {"type": "string", "format": "date", "description": "a date in Beijing time, inclusive"}
 ERRORS = {
     "400": _error("bad body or parameter"),
     "401": _error("no login or an expired token"),
@@ -201,6 +202,8 @@ def openapi_document() -> dict[str, Any]:
                         _query("channel", enum(Channel)),
                         _query("overdue", {"type": "boolean"}),
                         _query("q", {"type": "string", "description": "case number or words of the content"}),
+                        _query("received_from", BEIJING_DATE),
+                        _query("received_to", BEIJING_DATE),
                         _query("page", {"type": "integer", "minimum": 1, "default": 1}),
                         _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
                     ],

@@ -157,6 +157,7 @@ def detail(
             "text": inquiry.reply_text,
             "resolved": inquiry.reply_resolved,
             "basis": inquiry.reply_basis,
+            "contact": inquiry.reply_contact,
             "note": inquiry.reply_note,
             "signature": inquiry.reply_signature,
         },

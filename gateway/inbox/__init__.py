@@ -1,7 +1,9 @@
-"""The staff web inbox (product.md §7) under ``/inbox``: sign-in, sessions and the queue page.
+"""The staff web inbox (product.md §7) under ``/inbox``: sign-in and sessions, the queues, the case
+page and its actions, live updates, notifications and the admin pages.
 
-Server-rendered in Simplified Chinese, styled by our own stylesheet under ``/static/inbox/``, with no
-scripts and nothing from other sites.
+Server-rendered in Simplified Chinese, styled by our own stylesheet under ``/static/inbox/``; one small
+script of ours (``live.js``) adds live updates, and every page works without it. Nothing comes from
+other sites.
 """
 
 from __future__ import annotations

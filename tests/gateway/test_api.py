@@ -152,14 +152,14 @@ async def test_whole_life_through_the_api(client: Any, service: InquiryService, 
 
     # reply: the answer goes out to the citizen, signed by the unit's spokesperson
     answer = "经核查，您的社保卡已补办完成，请到窗口领取。"
-    done = await ok(
-        client, rsj, number, "reply", {"text": answer, "resolved": True, "basis": "《社会保障卡管理办法》"}
-    )
+    reply = {"text": answer, "resolved": True, "basis": "《社会保障卡管理办法》", "contact": "0991-4567890"}
+    done = await ok(client, rsj, number, "reply", reply)
     assert done["state"] == "replied"
     assert done["reply"] == {
         "text": answer,
         "resolved": True,
         "basis": "《社会保障卡管理办法》",
+        "contact": "0991-4567890",
         "note": "",
         "signature": "市人力资源和社会保障局 网络发言人",
     }

@@ -109,7 +109,11 @@ async def test_list_filters_and_codes_are_the_products(client: Any) -> None:
     doc = await document(client)
     listing = doc["paths"]["/inquiries"]["get"]
     query = {p["name"]: p["schema"] for p in listing["parameters"] if p["in"] == "query"}
-    assert set(query) == {"state", "unit", "kind", "category", "channel", "overdue", "q", "page", "per_page"}
+    assert set(query) == {
+        *("state", "unit", "kind", "category", "channel", "overdue", "q", "received_from", "received_to"),
+        *("page", "per_page"),
+    }
+    assert query["received_from"]["format"] == query["received_to"]["format"] == "date"
     assert query["state"]["enum"] == [s.value for s in State]
     assert query["kind"]["enum"] == [k.value for k in Kind]
     assert query["channel"]["enum"] == [c.value for c in Channel]
