@@ -12,6 +12,7 @@ import logging
 import secrets
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
@@ -19,7 +20,7 @@ from aiohttp import web
 from channels.wechat.simulator import FakeWeChatApi
 from channels.weibo.simulator import FakeWeiboApi
 from core.actors import Actor
-from core.models import Inquiry, Staff, Unit
+from core.models import Inquiry, ReplyTemplate, Staff, Unit
 from core.service import InquiryService, IntakeRequest
 from core.vocab import Channel, Kind, Role
 from gateway.app import build_service, create_app
@@ -82,6 +83,23 @@ SAMPLES: list[tuple[Channel, Kind, str, str, str]] = [
     ),
 ]
 
+REPLY_TEMPLATES: list[tuple[str | None, str, str]] = [
+    (
+        None,
+        "制度性答复",
+        "您好！您反映的问题已收悉，我们进行了认真核查。根据{basis}，现答复如下：\n"
+        "（请在此填写核查情况和处理结果）\n"
+        "如对答复有疑问，请联系{contact}。感谢您对我们工作的关注和支持。\n{signature}",
+    ),
+    (
+        "rsj",
+        "养老金发放答复",
+        "您好！经核查，您的基本养老金已核定，将于每月 15 日前发放到您的社会保障卡。"
+        "如有疑问，请拨打 12333 或联系{contact}。\n{signature}",
+    ),
+]
+"""(unit code or None for every unit, name, body): the answers a new user can reply with in the inbox."""
+
 
 def run_demo(host: str, port: int, config: Path | None) -> None:
     with tempfile.TemporaryDirectory(prefix="wenzheng-demo-") as data_dir:
@@ -97,8 +115,8 @@ def run_demo(host: str, port: int, config: Path | None) -> None:
             },
         )
         password = secrets.token_urlsafe(9)
-        tracking = asyncio.run(_seed(settings, password))
-        _print_welcome(settings, password, tracking)
+        answered, waiting = asyncio.run(_seed(settings, password))
+        _print_welcome(settings, password, answered, waiting)
         # The WeChat jobs run every 2 seconds: keep their "Running job" lines out of the demo's log.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
         web.run_app(demo_app(settings), host=host, port=port, print=None, access_log=None)
@@ -130,8 +148,9 @@ def demo_app(settings: Settings) -> web.Application:
     return app
 
 
-async def _seed(settings: Settings, password: str) -> str:
-    """Create the demo staff and sample inquiries; returns the tracking link of the answered one."""
+async def _seed(settings: Settings, password: str) -> tuple[str, str]:
+    """Create the demo staff, reply templates and sample inquiries; returns the citizen's links to the
+    answered one and to the first one still waiting for the desk (a 社保 inquiry, 人社局's)."""
     await apply_migrations(settings.database_url)
     service = build_service(settings)
     async with open_database(settings.database_url):
@@ -145,6 +164,9 @@ async def _seed(settings: Settings, password: str) -> str:
                     username=username, display_name=name, password_hash=password_hash, role=role, unit=unit
                 )
             )
+        for unit_code, name, body in REPLY_TEMPLATES:
+            unit = await Unit.get(code=unit_code) if unit_code else None
+            await ReplyTemplate.create(unit=unit, name=name, body=body, updated_at=datetime.now(UTC))
         inquiries = [await _sample(service, *sample) for sample in SAMPLES]
         desk, handler = staff["desk"], staff["rsj-handler"]
         await service.act(inquiries[1].number, "dispatch", desk, {})
@@ -163,7 +185,11 @@ async def _seed(settings: Settings, password: str) -> str:
                 "basis": "《失业保险条例》第十六条",
             },
         )
-        return f"{settings.public_base_url}/cases/{answered.number}?code={answered.query_code}"
+        return _case_link(settings, answered), _case_link(settings, inquiries[0])
+
+
+def _case_link(settings: Settings, inquiry: Inquiry) -> str:
+    return f"{settings.public_base_url}/cases/{inquiry.number}?code={inquiry.query_code}"
 
 
 async def _sample(
@@ -180,13 +206,16 @@ async def _sample(
     return await service.intake(request, Actor.citizen())
 
 
-def _print_welcome(settings: Settings, password: str, tracking: str) -> None:
+def _print_welcome(settings: Settings, password: str, answered: str, waiting: str) -> None:
     base = settings.public_base_url
     lines = [
         "",
         "问政通 Wenzheng demo",
+        f"  staff inbox:       {base}/inbox   (sign in with a demo account below)",
+        f"  admin pages:       {base}/inbox/admin   (as admin: staff, units, categories, reply templates)",
+        f"  new case:          {waiting}   (take it through the inbox, then rate it as the citizen)",
+        f"  answered case:     {answered}   (rate it as the citizen)",
         f"  citizen form:      {base}/submit",
-        f"  answered case:     {tracking}   (rate it as the citizen)",
         f"  citizen phone:     {base}{PHONE_PATH}   (chat with the WeChat channel)",
         f"  citizen weibo:     {base}{WEIBO_PATH}   (@-mention the account as a Weibo user)",
         f"  staff API:         {base}/api/v1/openapi.json",

@@ -231,8 +231,11 @@ def test_demo_prints_accounts_and_serves_sample_inquiries(spawned: list) -> None
     spawned.append(process)
     wait_ready(port, process)
     assert process.stdout is not None
-    lines = [process.stdout.readline() for _ in range(9)]
+    lines = [process.stdout.readline() for _ in range(12)]
     password = next(line for line in lines if "password for all" in line).split(": ")[1].strip(" ):\n")
+    assert (
+        f"  staff inbox:       http://127.0.0.1:{port}/inbox   (sign in with a demo account below)\n" in lines
+    )
     login = urllib.request.Request(
         f"http://127.0.0.1:{port}/api/v1/auth/login",
         data=json.dumps({"username": "desk", "password": password}).encode(),

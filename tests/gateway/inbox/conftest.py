@@ -1,19 +1,24 @@
-"""Fixtures for the inbox's tests: a client that signs in through the form, seeded inquiries."""
+"""Fixtures for the inbox's tests: a client that signs in through the form, seeded inquiries, and for the
+browser tests the system's Chromium and the app served on a port."""
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from playwright.async_api import Browser, async_playwright
 
 from core.actors import Actor
 from core.models import Staff
 from core.service import InquiryService, IntakeRequest
 from core.vocab import Channel, Kind
 from gateway.app import create_app
+from gateway.settings import Settings
 
+CHROMIUM = os.environ.get("WENZHENG_TEST_CHROMIUM") or "/usr/bin/chromium"
 PASSWORD = "correct horse battery"  # tests/conftest.py's make_staff
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -89,3 +94,25 @@ def seed_inquiry(service: InquiryService) -> Seed:
         return inquiry.number
 
     return seed
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium (or ``WENZHENG_TEST_CHROMIUM``), headless; the test is skipped without one, since
+    Playwright must never download a browser."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(
+            f"no Chromium at {CHROMIUM}: install Debian's chromium and fonts-wqy-zenhei (.ci/run does), "
+            "or set WENZHENG_TEST_CHROMIUM to a Chromium executable"
+        )
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+async def base_url(settings: Settings, service: InquiryService, aiohttp_server: Any) -> str:
+    """The whole gateway served on a free port of this test's loop (its database open from here on)."""
+    server = await aiohttp_server(create_app(settings, service))
+    return str(server.make_url("")).rstrip("/")
