@@ -94,10 +94,6 @@ async def read_changes(filters: Q, limit: int) -> list[Change]:
     ]
 
 
-async def latest_event_id() -> int:
-    return await InquiryEvent.all().order_by("-id").first().values_list("id", flat=True) or 0
-
-
 @dataclass(eq=False)
 class Subscriber:
     """One open page: whom it shows the inbox to and what it still has to be sent."""
@@ -138,7 +134,7 @@ class LiveHub:
 
     async def context(self, app: web.Application) -> AsyncIterator[None]:
         """Poll from start-up (after the database opens) until clean-up (before it closes)."""
-        self.cursor = await latest_event_id()
+        self.cursor = await notifications.latest_event_id()
         self._task = asyncio.create_task(self._run(), name="inbox-live")
         try:
             yield
@@ -180,7 +176,7 @@ class LiveHub:
             subscriber.close()
             self.subscribers.discard(subscriber)
         if not self.subscribers:
-            self.cursor, self.gaps = max(self.cursor, await latest_event_id()), {}
+            self.cursor, self.gaps = max(self.cursor, await notifications.latest_event_id()), {}
             return
         filters = Q(id__gt=self.cursor) | Q(id__in=sorted(self.gaps)) if self.gaps else Q(id__gt=self.cursor)
         now = time.monotonic()
@@ -301,6 +297,8 @@ def setup_live(app: web.Application, subapp: web.Application, inbox: Inbox, sett
     subapp.middlewares.append(notifications.unread_middleware(frozenset({EVENTS_PATH})))
     script = app.router.named_resources()["inbox-static"].url_for(filename="live.js", append_version=True)
     inbox.pages.env.globals.update(
-        live_js_url=str(script), live_after=lambda: hub.cursor, unread_count=notifications.unread.get
+        live_js_url=str(script),
+        live_after=lambda: notifications.rendered_upto.get() or hub.cursor,
+        unread_count=notifications.unread.get,
     )
     inbox.pages.env.filters["bell"] = notifications.bell_text

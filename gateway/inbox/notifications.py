@@ -128,31 +128,43 @@ def concerning(actor: Actor) -> Q:
     return event_scope(actor) & CONCERNS[actor.role].filter() & ~own
 
 
-async def unread_count(actor: Actor, seen_event_id: int) -> int:
-    """How many concerning events are above ``seen_event_id``, counted to ``UNREAD_CAP + 1``."""
-    selection = InquiryEvent.filter(concerning(actor), id__gt=seen_event_id)
+async def unread_count(actor: Actor, seen_event_id: int, upto: int) -> int:
+    """How many concerning events are above ``seen_event_id`` and at most ``upto``, counted to
+    ``UNREAD_CAP + 1``."""
+    selection = InquiryEvent.filter(concerning(actor), id__gt=seen_event_id, id__lte=upto)
     return await count_up_to(selection, UNREAD_CAP)  # type: ignore[arg-type]
+
+
+async def latest_event_id() -> int:
+    return await InquiryEvent.all().order_by("-id").first().values_list("id", flat=True) or 0
 
 
 unread = ContextVar[int | None]("inbox_unread", default=None)
 """The signed-in staff member's unread count for the page being rendered (read by base.html's bell).
 
 aiohttp handles each request in a task of its own, so the value never reaches another request."""
+rendered_upto = ContextVar[int | None]("inbox_rendered_upto", default=None)
+"""The newest audit event the page being rendered shows: its live stream starts after it, so an event
+is neither missed nor delivered (and counted on the bell) a second time."""
 
 
 def unread_middleware(skip: frozenset[str]) -> Callable[..., Awaitable[web.StreamResponse]]:
-    """Count the unread notifications before a signed-in page is rendered (not for paths in ``skip``)."""
+    """Before a signed-in page is rendered (not for paths in ``skip``): the newest event it shows and the
+    unread notifications up to it."""
 
     @web.middleware
     async def count_unread(request: web.Request, handler: Any) -> web.StreamResponse:
         staff = request.get(staff_key)
         if staff is None or request.method != "GET" or request.path in skip:
             return await handler(request)
-        token = unread.set(await unread_count(request[actor_key], staff.seen_event_id))
+        upto = await latest_event_id()
+        shown = rendered_upto.set(upto)
+        token = unread.set(await unread_count(request[actor_key], staff.seen_event_id, upto))
         try:
             return await handler(request)
         finally:
             unread.reset(token)
+            rendered_upto.reset(shown)
 
     return count_unread
 

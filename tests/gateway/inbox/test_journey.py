@@ -189,6 +189,8 @@ async def test_an_inquiry_from_the_web_form_to_closed_in_the_browsers(
         f"您好！根据{BASIS}，您的养老金已核定，将于本月 15 日前发放。如有疑问请联系{CONTACT}。{signature}"
     )
     await expect(handler.get_by_role("main")).to_contain_text(answer)
+    await handler.wait_for_timeout(600)  # more than a poll of the live stream
+    await expect(handler.get_by_text("此诉求有新动态。")).to_have_count(0)  # not for one's own reply
     await handler.evaluate("window.notReloaded = true")
     waiting = await handler.context.new_page()
     await waiting.goto(f"{base_url}/inbox?queue=rating")

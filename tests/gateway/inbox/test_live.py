@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.actors import Actor
-from core.models import Staff, StaffToken
+from core.models import InquiryEvent, Staff, StaffToken
 from core.service import InquiryService
 from gateway.inbox.live import live_hub_key
 
@@ -229,3 +229,17 @@ async def test_inbox_pages_may_run_our_script_and_nothing_else(inbox: Any, make_
     assert "<script" not in await signed_out.text()
     citizen = await inbox.client.get("/")
     assert "script-src" not in citizen.headers["Content-Security-Policy"]
+
+
+async def test_a_page_streams_from_the_newest_event_it_shows_not_from_a_lagging_poll(
+    inbox_with: Any, make_staff: Any, seed_inquiry: Any
+) -> None:
+    """Else a page rendered right after an action would be sent that action again as news."""
+    inbox = await inbox_with(WENZHENG_INBOX__LIVE__POLL_MS="10000")  # the poll is far behind
+    await make_staff("desk1", "desk")
+    assert (await inbox.sign_in("desk1")).status == 303
+    await seed_inquiry("小区路灯不亮", unit="rsj")
+    latest = await InquiryEvent.all().order_by("-id").first()
+    assert latest is not None
+    page = await (await inbox.client.get("/inbox")).text()
+    assert f'data-live-after="{latest.id}"' in page
