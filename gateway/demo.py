@@ -35,15 +35,16 @@ from gateway.wechat_web import menu_json
 
 DEMO_STAFF: list[tuple[str, Role, str | None, str]] = [
     ("admin", Role.ADMIN, None, "系统管理员"),
-    ("desk", Role.DESK, None, "受理员 李明"),
-    ("supervisor", Role.SUPERVISOR, None, "督办员 王芳"),
-    ("rsj-handler", Role.HANDLER, "rsj", "人社局承办人 张伟"),
-    ("rsj-spokesperson", Role.SPOKESPERSON, "rsj", "人社局网络发言人 刘洋"),
-    ("rsj-leader", Role.LEADER, "rsj", "人社局分管领导 陈静"),
-    ("cgj-handler", Role.HANDLER, "cgj", "城管局承办人 赵磊"),
-    ("jwjw-handler", Role.HANDLER, "jwjw", "纪委监委承办人 孙强"),
-    ("mzj-handler", Role.HANDLER, "mzj", "民政局承办人 马丽（微信诉求默认分类「其他」）"),
+    ("desk", Role.DESK, None, "李明"),
+    ("supervisor", Role.SUPERVISOR, None, "王芳"),
+    ("rsj-handler", Role.HANDLER, "rsj", "张伟"),
+    ("rsj-spokesperson", Role.SPOKESPERSON, "rsj", "刘洋"),
+    ("rsj-leader", Role.LEADER, "rsj", "陈静"),
+    ("cgj-handler", Role.HANDLER, "cgj", "赵磊"),
+    ("jwjw-handler", Role.HANDLER, "jwjw", "孙强"),
+    ("mzj-handler", Role.HANDLER, "mzj", "马丽"),
 ]
+"""Display names are people's names: a reply is signed "<unit> 网络发言人 <name>"."""
 
 SAMPLES: list[tuple[Channel, Kind, str, str, str]] = [
     (
@@ -221,6 +222,7 @@ def _print_welcome(settings: Settings, password: str, answered: str, waiting: st
         f"  staff API:         {base}/api/v1/openapi.json",
         f"  demo accounts (password for all: {password}):",
         *(f"    {u:<18} {r.value:<13} {c or 'all units':<10} {n}" for u, r, c, n in DEMO_STAFF),
+        "  WeChat and Weibo inquiries are filed under 其他 (unit mzj) until the desk screens them.",
         "  data is temporary and removed when the demo stops (Ctrl+C).",
         "",
     ]
