@@ -1,50 +1,23 @@
 """The inbox in a real browser: Debian's Chromium, headless, driven by Playwright against the real app.
 
-No browser is ever downloaded: the tests use the system's Chromium (``/usr/bin/chromium``, or the path in
-``WENZHENG_TEST_CHROMIUM``) and are skipped, with the reason, where there is none. Screenshots go to
-``test-artifacts/screenshots/``.
+No browser is ever downloaded: the ``browser`` fixture (conftest.py) uses the system's Chromium and
+skips, with the reason, where there is none. Screenshots go to ``test-artifacts/screenshots/``.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
-from gateway.app import create_app
-
-CHROMIUM = os.environ.get("WENZHENG_TEST_CHROMIUM") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
 PASSWORD = "correct horse battery"  # tests/conftest.py's make_staff
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 375, "height": 812}
-
-pytestmark = pytest.mark.skipif(
-    not os.access(CHROMIUM, os.X_OK),
-    reason=f"no Chromium at {CHROMIUM}: install Debian's chromium and fonts-wqy-zenhei (.ci/run does), "
-    "or set WENZHENG_TEST_CHROMIUM to a Chromium executable",
-)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield browser
-        await browser.close()
-
-
-@pytest.fixture
-async def base_url(settings: Any, service: Any, aiohttp_server: Any) -> str:
-    """The whole gateway served on a free port of this test's loop (its database open from here on)."""
-    server = await aiohttp_server(create_app(settings, service))
-    return str(server.make_url("")).rstrip("/")
 
 
 @pytest.fixture
