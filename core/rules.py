@@ -16,11 +16,14 @@ class CategoryRule:
     ack: DeadlinePolicy
     reply: DeadlinePolicy
     urgent: bool = False
+    active: bool = True
+    """Open for new inquiries; a retired category still names and times the inquiries filed under it."""
 
 
 @dataclass(frozen=True)
 class Rules:
     categories: Mapping[str, CategoryRule]
+    """Every category, retired ones too (see :attr:`CategoryRule.active` and :meth:`offered`)."""
     conduct_unit: str
     """The discipline-inspection unit (纪委监委) that alone receives conduct complaints."""
     rating_window_days: int = 7
@@ -32,6 +35,10 @@ class Rules:
 
     def category(self, code: str) -> CategoryRule:
         return self.categories[code]
+
+    def offered(self) -> dict[str, CategoryRule]:
+        """The categories a new inquiry may be filed under, in order."""
+        return {code: rule for code, rule in self.categories.items() if rule.active}
 
     def deadlines_for(self, kind: str, category: str) -> CategoryRule:
         """The rule whose deadlines apply: a conduct complaint, whatever its category, is handled on

@@ -192,7 +192,7 @@ class InquiryService:
     def _check_intake(self, request: IntakeRequest, actor: Actor) -> None:
         if actor.kind == "staff" and actor.role not in DESK_ROLES:
             raise Forbidden("只有受理人员可以登记诉求")
-        if request.category not in self.rules.categories:
+        if request.category not in self.rules.offered():
             raise InvalidInput(f"没有分类 {request.category}")
         content = request.content.strip()
         if not content:

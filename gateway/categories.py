@@ -10,7 +10,6 @@ change (:meth:`CategoryRules.refresh`, a scheduler job).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -28,37 +27,6 @@ RELOAD_SECONDS = 30
 """How often the scheduler looks for another process's changes."""
 
 
-class CategoryMap(Mapping[str, CategoryRule]):
-    """The categories open for new inquiries, which still resolve retired (deactivated) ones by code.
-
-    Iteration, ``len`` and ``in`` see the active categories only: the citizen form lists and accepts
-    those, and the core's intake refuses any other code. ``[code]`` and ``get`` find a retired category
-    too, so inquiries filed under it before it was retired keep their name, unit and deadline clocks.
-    """
-
-    def __init__(self, active: Mapping[str, CategoryRule], retired: Mapping[str, CategoryRule]) -> None:
-        self._active = dict(active)
-        self._retired = dict(retired)
-
-    def __getitem__(self, code: str) -> CategoryRule:
-        rule = self._active.get(code) or self._retired.get(code)
-        if rule is None:
-            raise KeyError(code)
-        return rule
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._active)
-
-    def __len__(self) -> int:
-        return len(self._active)
-
-    def __contains__(self, code: object) -> bool:
-        return code in self._active
-
-    def __repr__(self) -> str:
-        return f"CategoryMap(active={list(self._active)}, retired={list(self._retired)})"
-
-
 def _policy(clock: Clock | None, amount: int | None, default: PolicySettings) -> DeadlinePolicy:
     return DeadlinePolicy(clock, amount) if clock is not None and amount else default.to_policy()
 
@@ -72,6 +40,7 @@ def category_rule(row: Category, unit_code: str, settings: Settings) -> Category
         ack=_policy(row.ack_clock, row.ack_amount, settings.sla.ack),
         reply=_policy(row.reply_clock, row.reply_amount, settings.sla.reply),
         urgent=row.urgent,
+        active=row.active,
     )
 
 
@@ -108,11 +77,9 @@ async def seed_categories(settings: Settings) -> int:
 
 async def load_rules(settings: Settings) -> Rules:
     """The config's rules with the categories of the table, in the order they were added."""
-    active: dict[str, CategoryRule] = {}
-    retired: dict[str, CategoryRule] = {}
-    for row in await Category.all().order_by("id").select_related("unit"):
-        (active if row.active else retired)[row.code] = category_rule(row, row.unit.code, settings)
-    return replace(settings.rules(), categories=CategoryMap(active, retired))
+    rows = await Category.all().order_by("id").select_related("unit")
+    categories = {row.code: category_rule(row, row.unit.code, settings) for row in rows}
+    return replace(settings.rules(), categories=categories)
 
 
 async def table_version() -> int:

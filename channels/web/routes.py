@@ -143,7 +143,7 @@ class WebChannel:
             return self._bad_form("/submit")
         if not self.csrf.is_valid(request, form.get(CSRF_FIELD)):
             return self._expired()
-        submission = check_submission(form, self.service.rules.categories, self.max_content)
+        submission = check_submission(form, self.service.rules.offered(), self.max_content)
         if submission.errors:
             return self._form(request, submission, status=400)
         if not (verdict := self.limiter.hit(client)).allowed:
@@ -225,7 +225,7 @@ class WebChannel:
         return inquiry
 
     def _categories(self) -> list[tuple[str, str]]:
-        return [(code, rule.name) for code, rule in self.service.rules.categories.items()]
+        return [(code, rule.name) for code, rule in self.service.rules.offered().items()]
 
     def _with_token(
         self, request: web.Request, template: str, context: dict[str, Any], status: int
