@@ -28,8 +28,8 @@ from typing import Any, Final, Literal
 
 import aiohttp
 from aiohttp import web
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from channels.web.pages import HtmlPages
 from channels.wechat.security import WeChatRejected, parse_fields
 from channels.wechat.simulator import USER_COOKIE, FakeWeChatApi
 from core.numbers import BEIJING
@@ -43,16 +43,20 @@ MAX_TEXT: Final = 600
 REFRESH_SECONDS: Final = 5
 
 _OPENID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_TEMPLATES = Path(__file__).parent / "templates"
-_HEADERS: Final = {
-    # The chat frame is ours; its only style is the template's own block.
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; form-action 'self'; "
-        "frame-ancestors 'self'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
+SIMULATOR_PAGES: Final = HtmlPages(
+    Path(__file__).parent / "templates",
+    {
+        # Our own frames; each template's only style is its own block; no script at all.
+        "Content-Security-Policy": (
+            "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; form-action 'self'; "
+            "frame-ancestors 'self'; base-uri 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    },
+    {},
+)
+"""The demo's simulator pages (the citizen phone, the Weibo page): ours, in gateway/templates."""
 
 Who = Literal["citizen", "account"]
 
@@ -80,13 +84,7 @@ class DemoPhone:
         self.conversations: defaultdict[str, list[Bubble]] = defaultdict(list)
         self._absorbed: defaultdict[str, int] = defaultdict(int)
         self._msg_ids = count(int(time.time()) * 1000)
-        self._env = Environment(
-            loader=FileSystemLoader(_TEMPLATES),
-            autoescape=True,
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self._pages = SIMULATOR_PAGES
 
     async def page(self, request: web.Request) -> web.Response:
         openid = _openid(request.query.get("openid"))
@@ -160,10 +158,7 @@ class DemoPhone:
         self._absorbed[openid] = len(sent)
 
     def _render(self, template: str, **context: Any) -> web.Response:
-        body = self._env.get_template(template).render(**context)
-        response = web.Response(text=body, content_type="text/html", charset="utf-8")
-        response.headers.update(_HEADERS)
-        return response
+        return self._pages.render(template, context)
 
 
 demo_phone_key = web.AppKey("demo_phone", DemoPhone)

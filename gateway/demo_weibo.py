@@ -15,15 +15,14 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Final
 
 from aiohttp import web
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from channels.weibo.inbound import TIME_FORMAT
 from channels.weibo.simulator import FakeWeiboApi
 from core.numbers import BEIJING
+from gateway.demo_phone import SIMULATOR_PAGES
 
 API_PREFIX: Final = "/simulator/weibo-api"
 PAGE_PATH: Final = "/simulator/weibo"
@@ -34,16 +33,6 @@ MAX_TEXT: Final = 140
 REFRESH_SECONDS: Final = 5
 
 _USER = re.compile(r"\w{1,30}")
-_TEMPLATES = Path(__file__).parent / "templates"
-_HEADERS: Final = {
-    # As the phone page: our own frame, the templates' own style block, no script at all.
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; form-action 'self'; "
-        "frame-ancestors 'self'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
 
 
 @dataclass(frozen=True)
@@ -91,13 +80,7 @@ class DemoWeibo:
     def __init__(self, fake: FakeWeiboApi) -> None:
         self.fake = fake
         self.mention = f"@{fake.account_name}"
-        self._env = Environment(
-            loader=FileSystemLoader(_TEMPLATES),
-            autoescape=True,
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self._pages = SIMULATOR_PAGES
 
     async def page(self, request: web.Request) -> web.Response:
         user = _user(request.query.get("user"))
@@ -171,10 +154,7 @@ class DemoWeibo:
         return self._entry(status)
 
     def _render(self, template: str, **context: Any) -> web.Response:
-        body = self._env.get_template(template).render(**context)
-        response = web.Response(text=body, content_type="text/html", charset="utf-8")
-        response.headers.update(_HEADERS)
-        return response
+        return self._pages.render(template, context)
 
 
 demo_weibo_key = web.AppKey("demo_weibo", DemoWeibo)

@@ -39,10 +39,13 @@ def wait_text(seconds: int) -> str:
     return f"{math.ceil(seconds / 3600)} 小时"
 
 
-class Pages:
-    def __init__(self, site: Mapping[str, Any]) -> None:
+class HtmlPages:
+    """Server-rendered pages from one template folder: autoescaped, strict Jinja, and the same security
+    headers on every response."""
+
+    def __init__(self, folder: Path, headers: Mapping[str, str], site: Mapping[str, Any]) -> None:
         self.env = Environment(
-            loader=FileSystemLoader(TEMPLATES),
+            loader=FileSystemLoader(folder),
             autoescape=True,
             undefined=StrictUndefined,
             trim_blocks=True,
@@ -50,14 +53,22 @@ class Pages:
             auto_reload=False,
         )
         self.env.filters["beijing"] = beijing_time
-        self.env.filters["month_day"] = beijing_day
         self.env.globals.update(site)
+        self.headers = headers
 
     def render(self, template: str, context: Mapping[str, Any], *, status: int = 200) -> web.Response:
         body = self.env.get_template(template).render(**context)
         response = web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
-        response.headers.update(SECURITY_HEADERS)
+        response.headers.update(self.headers)
         return response
+
+
+class Pages(HtmlPages):
+    """The citizen's pages."""
+
+    def __init__(self, site: Mapping[str, Any]) -> None:
+        super().__init__(TEMPLATES, SECURITY_HEADERS, site)
+        self.env.filters["month_day"] = beijing_day
 
     def message(
         self,

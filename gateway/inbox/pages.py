@@ -6,11 +6,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
 from channels.web.pages import SECURITY_HEADERS as CITIZEN_HEADERS
-from channels.web.present import beijing_time
+from channels.web.pages import HtmlPages
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -26,21 +23,6 @@ SECURITY_HEADERS: Mapping[str, str] = {
 }
 
 
-class InboxPages:
+class InboxPages(HtmlPages):
     def __init__(self, site: Mapping[str, Any]) -> None:
-        self.env = Environment(
-            loader=FileSystemLoader(TEMPLATES),
-            autoescape=True,
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            auto_reload=False,
-        )
-        self.env.filters["beijing"] = beijing_time
-        self.env.globals.update(site)
-
-    def render(self, template: str, context: Mapping[str, Any], *, status: int = 200) -> web.Response:
-        body = self.env.get_template(template).render(**context)
-        response = web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
-        response.headers.update(SECURITY_HEADERS)
-        return response
+        super().__init__(TEMPLATES, SECURITY_HEADERS, site)
