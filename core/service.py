@@ -259,8 +259,10 @@ class InquiryService:
         if isinstance(outcome, CoreError):
             raise outcome
         if outcome.joined:
-            extra = {"case": outcome.inquiry.number, "actor": Actor.citizen().name}
-            log.info("inquiry %s", Action.SUPPLEMENT.value, extra=extra)
+            # the hot path of a busy account (nearly every chat message joins): not worth a line at INFO
+            if log.isEnabledFor(logging.DEBUG):
+                extra = {"case": outcome.inquiry.number, "actor": Actor.citizen().name}
+                log.debug("inquiry %s", Action.SUPPLEMENT.value, extra=extra)
         elif not outcome.repeated:
             log.info("inquiry received", extra={"case": outcome.inquiry.number, "channel": message.channel})
         return outcome

@@ -9,12 +9,10 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from prometheus_client import Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from gateway.keys import metrics_key
 
-_requests = web.AppKey("http_requests", Counter)
-_latency = web.AppKey("http_latency", Histogram)
 log = logging.getLogger("wenzheng.access")
 
 CONTEXT_FIELDS = ("case", "channel", "actor")
@@ -52,14 +50,39 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 
+class HttpMetrics:
+    """Requests and latency by route, with each label combination's child looked up once.
+
+    ``Counter.labels`` checks and joins its labels under a lock on every call; the combinations a
+    gateway sees are few (its routes, methods and statuses), so their children are kept here instead.
+    """
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.requests = Counter(
+            "wenzheng_http_requests", "HTTP requests served", ["route", "method", "status"], registry=registry
+        )
+        self.latency = Histogram(
+            "wenzheng_http_request_seconds", "HTTP request latency", ["route"], registry=registry
+        )
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[str, Any] = {}
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        counter = self._counters.get((route, method, status))
+        if counter is None:
+            counter = self._counters[route, method, status] = self.requests.labels(route, method, str(status))
+        histogram = self._histograms.get(route)
+        if histogram is None:
+            histogram = self._histograms[route] = self.latency.labels(route)
+        counter.inc()
+        histogram.observe(seconds)
+
+
+_metrics = web.AppKey("http_metrics", HttpMetrics)
+
+
 def setup_metrics(app: web.Application) -> None:
-    registry = app[metrics_key]
-    app[_requests] = Counter(
-        "wenzheng_http_requests", "HTTP requests served", ["route", "method", "status"], registry=registry
-    )
-    app[_latency] = Histogram(
-        "wenzheng_http_request_seconds", "HTTP request latency", ["route"], registry=registry
-    )
+    app[_metrics] = HttpMetrics(app[metrics_key])
 
 
 def _route_name(request: web.Request) -> str:
@@ -79,8 +102,7 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
         status = error.status
         raise
     finally:
-        route = _route_name(request)
-        request.config_dict[_requests].labels(route, request.method, str(status)).inc()
-        request.config_dict[_latency].labels(route).observe(time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        request.config_dict[_metrics].observe(_route_name(request), request.method, status, seconds)
         if status >= 500:
             log.error("%s %s -> %s", request.method, request.path, status)

@@ -11,11 +11,16 @@ gateway run the SQLite database must hold exactly the messages sent: none lost, 
 
     python bench/wechat/run.py [--seconds 15] [--warmup 3] [--connections 64] [--threads 2]
                                [--citizens 3000] [--servers bare,werobot,plain,safe] [--workdir DIR]
+                               [--database sqlite|postgres]
+
+With --database postgres each gateway run gets a fresh database, created (and dropped afterwards) through
+$WENZHENG_BENCH_POSTGRES_ADMIN (default postgres://postgres@127.0.0.1:5432/postgres).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import socket
@@ -26,9 +31,12 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 from pushes import APP_ID, ENCODING_AES_KEY, TOKEN, Push, PushWriter, citizens
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +47,9 @@ MAX_PUSHES = 250_000
 """Largest file of pushes written for one run. Only (a) is fast enough to go through it and start over;
 it does not read the pushes, so repeating them changes nothing for it (the run reports the repeats)."""
 GATEWAYS = ("plain", "safe")
+POSTGRES_ADMIN = os.environ.get(
+    "WENZHENG_BENCH_POSTGRES_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres"
+)
 LABELS = {
     "bare": "(a) bare aiohttp `success`",
     "werobot": "(b) WeRoBot 1.13.1 on waitress",
@@ -156,10 +167,12 @@ def server_command(server: str, port: int, args: argparse.Namespace) -> list[str
     return [sys.executable, "-m", "gateway", "serve", "--port", str(port)]
 
 
-def gateway_env(data_dir: Path) -> dict[str, str]:
-    """The real configuration (config.yaml) with the WeChat channel on and a SQLite file in data_dir."""
+def gateway_env(data_dir: Path, database_url: str) -> dict[str, str]:
+    """The real configuration (config.yaml) with the WeChat channel on; the database is ``database_url``,
+    or with "" a SQLite file in data_dir."""
     return os.environ | {
         "WENZHENG_DATA_DIR": str(data_dir),
+        "WENZHENG_DATABASE__URL": database_url,
         "WENZHENG_SECRET_KEY": "bench",
         "WENZHENG_SCHEDULER__ENABLED": "false",
         "WENZHENG_CHANNELS__WECHAT__ENABLED": "true",
@@ -169,12 +182,50 @@ def gateway_env(data_dir: Path) -> dict[str, str]:
     }
 
 
-def check_database(database: Path, sent: list[Push]) -> tuple[bool, list[str]]:
+@contextmanager
+def gateway_database(kind: str, server: str) -> Iterator[str]:
+    """The database URL for one gateway run: "" (SQLite in its data_dir) or a fresh PostgreSQL one."""
+    if kind == "sqlite":
+        yield ""
+        return
+    name = f"wenzheng_bench_wechat_{server}_{os.getpid()}"
+
+    async def admin(statement: str) -> None:
+        connection = await asyncpg.connect(POSTGRES_ADMIN)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f"CREATE DATABASE {name}"))
+    try:
+        yield POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def stored_messages(data_dir: Path, database_url: str) -> tuple[list[str], int]:
+    """The dedupe keys of the inbound messages stored, and how many inquiries there are."""
+    query = "SELECT dedupe_key FROM inquiry_message WHERE direction = 'in'"
+    if not database_url:
+        with sqlite3.connect(data_dir / "wenzheng.sqlite3") as connection:
+            stored = [key for (key,) in connection.execute(query)]
+            return stored, connection.execute("SELECT COUNT(*) FROM inquiry").fetchone()[0]
+
+    async def read() -> tuple[list[str], int]:
+        connection = await asyncpg.connect(database_url)
+        try:
+            stored = [row[0] for row in await connection.fetch(query)]
+            return stored, await connection.fetchval("SELECT COUNT(*) FROM inquiry")
+        finally:
+            await connection.close()
+
+    return asyncio.run(read())
+
+
+def check_database(data_dir: Path, database_url: str, sent: list[Push]) -> tuple[bool, list[str]]:
     """Stored inbound messages against the distinct messages sent."""
-    with sqlite3.connect(database) as connection:
-        query = "SELECT dedupe_key FROM inquiry_message WHERE direction = 'in'"
-        stored = [key for (key,) in connection.execute(query)]
-        inquiries = connection.execute("SELECT COUNT(*) FROM inquiry").fetchone()[0]
+    stored, inquiries = stored_messages(data_dir, database_url)
     expected = {p.dedupe_key for p in sent}
     missing, extra = expected - set(stored), set(stored) - expected
     ok = not missing and not extra and len(stored) == len(set(stored))
@@ -189,11 +240,21 @@ def check_database(database: Path, sent: list[Push]) -> tuple[bool, list[str]]:
 
 
 def run_server(server: str, args: argparse.Namespace, senders: list[str], workdir: Path) -> Outcome:
+    if server not in GATEWAYS:
+        return run_on(server, args, senders, workdir, None)
+    with gateway_database(args.database, server) as database_url:
+        return run_on(server, args, senders, workdir, database_url)
+
+
+def run_on(
+    server: str, args: argparse.Namespace, senders: list[str], workdir: Path, database_url: str | None
+) -> Outcome:
+    """Run ``server``; ``database_url`` is the gateway's database (see gateway_env), None for (a), (b)."""
     print(f"== {LABELS[server]}", flush=True)
-    gateway = server in GATEWAYS
+    gateway = database_url is not None
     data_dir = workdir / server
     data_dir.mkdir()
-    env = gateway_env(data_dir) if gateway else dict(os.environ)
+    env = gateway_env(data_dir, database_url) if database_url is not None else dict(os.environ)
     writer = PushWriter(senders, safe=server == "safe")
     port = free_port()
     with (data_dir / "server.log").open("wb") as log:
@@ -227,9 +288,9 @@ def run_server(server: str, args: argparse.Namespace, senders: list[str], workdi
         f"RSS under load {outcome.rss_mb:.0f} MB (VmHWM {outcome.hwm_mb:.0f} MB)",
         flush=True,
     )
-    if gateway:
+    if database_url is not None:
         sent = first + sent_pushes(warm, warm_load) + sent_pushes(pushes, load)
-        outcome.ok, outcome.checks = check_database(data_dir / "wenzheng.sqlite3", sent)
+        outcome.ok, outcome.checks = check_database(data_dir, database_url, sent)
         if load.repeats or warm_load.repeats:
             outcome.ok = False
             outcome.checks.append("FAILED: some pushes were sent twice (the file of pushes was too short)")
@@ -266,6 +327,9 @@ def main() -> None:
     parser.add_argument("--werobot-threads", type=int, default=4, help="waitress worker threads")
     parser.add_argument("--servers", default="bare,werobot,plain,safe")
     parser.add_argument("--workdir", help="an empty folder to keep databases, pushes and server logs in")
+    parser.add_argument(
+        "--database", choices=["sqlite", "postgres"], default="sqlite", help="the gateway's database"
+    )
     args = parser.parse_args()
     senders = citizens(args.citizens)
     with tempfile.TemporaryDirectory() as temporary:
@@ -273,7 +337,8 @@ def main() -> None:
         outcomes = [run_server(s, args, senders, workdir) for s in args.servers.split(",")]
     print(
         f"\n{args.connections} connections, {args.seconds} s after {args.warmup} s of warm-up, "
-        f"{args.citizens} citizens\n"
+        f"{args.citizens} citizens, gateway on {args.database}"
+        f"{' (synchronous=FULL)' if args.database == 'sqlite' else ''}\n"
     )
     print(table(outcomes))
     if not all(o.ok for o in outcomes):
