@@ -175,6 +175,13 @@ class Inquiry(Model):
             Index(fields=("state", "created_at"), name="inquiry_state_created"),
             Index(fields=("created_at",), name="inquiry_created"),
             Index(fields=("citizen_id", "state"), name="inquiry_citizen_state"),
+            # the list filters, newest first: a category (with its kind and channel), a kind (with its
+            # channel), a channel; without them a filter on these reads every row of its date range
+            Index(fields=("category", "kind", "channel", "created_at"), name="inquiry_category_filters"),
+            Index(fields=("kind", "channel", "created_at"), name="inquiry_kind_channel_created"),
+            Index(fields=("channel", "created_at"), name="inquiry_channel_created"),
+            # the case page: the inquiries merged into this one
+            Index(fields=("merged_into_id",), name="inquiry_merged_into"),
         )
 
 
@@ -195,6 +202,7 @@ class InquiryMessage(Model):
 
     class Meta:
         table = "inquiry_message"
+        indexes = (Index(fields=("inquiry_id", "id"), name="message_inquiry"),)  # the case page's timeline
 
 
 class Attachment(Model):
@@ -225,7 +233,10 @@ class Attachment(Model):
 
     class Meta:
         table = "attachment"
-        indexes = (Index(fields=("state", "next_attempt_at"), name="attachment_due"),)
+        indexes = (
+            Index(fields=("state", "next_attempt_at"), name="attachment_due"),
+            Index(fields=("inquiry_id", "id"), name="attachment_inquiry"),  # the case page
+        )
 
 
 class InquiryEvent(Model):
@@ -280,6 +291,7 @@ class OutboxMessage(Model):
         indexes = (
             Index(fields=("state", "next_attempt_at"), name="outbox_due"),
             Index(fields=("channel", "platform_id"), name="outbox_platform_id"),
+            Index(fields=("inquiry_id", "id"), name="outbox_inquiry"),  # the case page
         )
 
 
