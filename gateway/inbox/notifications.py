@@ -17,13 +17,13 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 from aiohttp import web
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q
 
 from core.actors import Actor
-from core.models import Inquiry, InquiryEvent
+from core.models import InquiryEvent
 from core.states import ACTION_LABELS, Action
 from core.vocab import RATING_LABELS, Rating, Role
-from gateway.api import count_up_to, visible_to
+from gateway.api import count_up_to
 from gateway.inbox.views import Inbox, see_other
 from gateway.keys import actor_key, staff_key
 
@@ -114,10 +114,16 @@ def concerns(actor: Actor, action: str, rating: str | None, actor_kind: str, act
 
 
 def event_scope(actor: Actor) -> Q:
-    """The audit events of the inquiries ``actor`` may see (``visible_to``, applied to events)."""
+    """The audit events of the inquiries ``actor`` may see (``visible_to``, applied to events).
+
+    A join on the inquiry, not ``inquiry_id IN (the unit's inquiries)``: with the join the database walks
+    the few events above the staff member's last read one and looks up each one's inquiry (under a
+    millisecond), where the IN list led SQLite through all of a unit's inquiries first (50 ms and more
+    at a million).
+    """
     if not actor.is_unit_staff:
         return Q()
-    return Q(inquiry_id__in=Subquery(Inquiry.filter(visible_to(actor)).values("id")))
+    return Q(inquiry__unit_id=actor.unit_id) if actor.unit_id is not None else Q(id__in=[])
 
 
 def concerning(actor: Actor) -> Q:

@@ -10,8 +10,9 @@ Paging is by keyset, not OFFSET: "older" carries the last row's ``(created_at, i
 there through the index, so the thousandth page costs what the first does.
 
 Counts are capped, so that no page reads more than a few thousand index entries whatever the queue,
-filters or search: the open queue's up to :data:`COUNT_CAP` ("1000+"), the other tabs' up to
-:data:`TAB_CAP` ("99+", as badges go). Each is its own capped query rather than one grouped count
+filters or search: the open queue's, with the filters and search, up to :data:`COUNT_CAP` ("1000+");
+the other tabs' badges, the sizes of their queues without the filters, up to :data:`TAB_CAP` ("99+",
+as badges go). Each is its own capped query rather than one grouped count
 over the whole selection, which would read every visible row (a unit's 100,000, the desk's million).
 """
 
@@ -188,8 +189,10 @@ async def queue_page(actor: Actor, query: Mapping[str, str], service: InquirySer
 
     tabs = []
     for tab in queues:
-        cap = COUNT_CAP if tab is queue else TAB_CAP
-        counted = await count_up_to(Inquiry.filter(where & tab.select(moment)), cap)
+        # the open tab counts what the page lists; the others are badges of their queues' sizes, so
+        # a search or a filter costs one count, not one per tab
+        cap, scope = (COUNT_CAP, where) if tab is queue else (TAB_CAP, visible_to(actor))
+        counted = await count_up_to(Inquiry.filter(scope & tab.select(moment)), cap)
         tabs.append(
             {"queue": tab, "href": href(tab), "count": _count_text(counted, cap), "current": tab is queue}
         )
