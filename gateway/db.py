@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
@@ -21,9 +22,29 @@ APP = "models"
 MODULES = ["core.models"]
 
 
+POSTGRES_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
+"""Server settings of our PostgreSQL sessions. asyncpg prepares every statement, and after five runs
+PostgreSQL may switch a statement to a generic plan made without its parameters' values: for the
+inbox's filtered counts (a rare kind and channel in one queue, say) that plan reads thousands of rows
+where the custom one reads a few, 100 ms a page instead of 15 at a million inquiries. Planning each run
+costs about a millisecond."""
+
+
+def _connection(url: str) -> str | dict[str, Any]:
+    """``url`` as Tortoise takes it; for PostgreSQL with :data:`POSTGRES_SETTINGS` added."""
+    if not url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        return url
+    config = expand_db_url(url)
+    config["credentials"]["server_settings"] = {
+        **config["credentials"].get("server_settings", {}),
+        **POSTGRES_SETTINGS,
+    }
+    return config
+
+
 def tortoise_config(url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": url},
+        "connections": {"default": _connection(url)},
         "apps": {APP: {"models": MODULES, "migrations": "core.migrations", "default_connection": "default"}},
         "use_tz": True,
         "timezone": "UTC",
