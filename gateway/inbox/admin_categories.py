@@ -52,14 +52,7 @@ class CategoryAdmin(AdminSection):
     section = "categories"
 
     def routes(self) -> list[web.RouteDef]:
-        return [
-            web.get("/categories", self.list),
-            web.get("/categories/new", self.new_form),
-            web.post("/categories/new", self.create),
-            web.get("/categories/{code}", self.edit_form),
-            web.post("/categories/{code}", self.save),
-            web.post("/categories/{code}/active", self.set_active),
-        ]
+        return self.record_routes("code")
 
     async def list(self, request: web.Request) -> web.Response:
         settings: Settings = request.config_dict[settings_key]

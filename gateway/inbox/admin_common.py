@@ -58,6 +58,21 @@ class AdminSection:
     def routes(self) -> list[web.RouteDef]:
         raise NotImplementedError
 
+    def record_routes(self, key: str) -> list[web.RouteDef]:
+        """The routes of a section whose records are listed, added on a form of their own, edited and
+        (de)activated: ``/<section>``, ``/<section>/new`` and ``/<section>/{key}[/active]``."""
+        base = f"/{self.section}"
+        record = f"{base}/{{{key}}}"
+        handlers: Any = self
+        return [
+            web.get(base, handlers.list),
+            web.get(f"{base}/new", handlers.new_form),
+            web.post(f"{base}/new", handlers.create),
+            web.get(record, handlers.edit_form),
+            web.post(record, handlers.save),
+            web.post(f"{record}/active", handlers.set_active),
+        ]
+
     async def render(
         self, request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
     ) -> web.Response:

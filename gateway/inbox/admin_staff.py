@@ -37,15 +37,7 @@ class StaffAdmin(AdminSection):
     section = "staff"
 
     def routes(self) -> list[web.RouteDef]:
-        return [
-            web.get("/staff", self.list),
-            web.get("/staff/new", self.new_form),
-            web.post("/staff/new", self.create),
-            web.get("/staff/{id:\\d+}", self.edit_form),
-            web.post("/staff/{id:\\d+}", self.save),
-            web.post("/staff/{id:\\d+}/active", self.set_active),
-            web.post("/staff/{id:\\d+}/password", self.reset_password),
-        ]
+        return [*self.record_routes("id:\\d+"), web.post("/staff/{id:\\d+}/password", self.reset_password)]
 
     async def list(self, request: web.Request) -> web.Response:
         wanted = {key: request.query.get(key, "") for key in ("unit", "role", "active")}

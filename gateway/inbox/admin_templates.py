@@ -59,14 +59,7 @@ class TemplateAdmin(AdminSection):
     section = "templates"
 
     def routes(self) -> list[web.RouteDef]:
-        return [
-            web.get("/templates", self.list),
-            web.get("/templates/new", self.new_form),
-            web.post("/templates/new", self.create),
-            web.get("/templates/{id:\\d+}", self.edit_form),
-            web.post("/templates/{id:\\d+}", self.save),
-            web.post("/templates/{id:\\d+}/active", self.set_active),
-        ]
+        return self.record_routes("id:\\d+")
 
     async def list(self, request: web.Request) -> web.Response:
         rows = await ReplyTemplate.all().select_related("unit").order_by("-active", "name", "id")
