@@ -31,14 +31,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
-import asyncpg
-from seed import PASSWORD  # bench/ is on the path when this file runs as a script
+from databases import postgres_database  # bench/ is on the path when this file runs as a script
+from seed import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[1]
-
-POSTGRES_ADMIN = os.environ.get(
-    "WENZHENG_BENCH_POSTGRES_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres"
-)
 
 
 def free_port() -> int:
@@ -52,14 +48,8 @@ async def database(kind: str, workdir: Path) -> AsyncIterator[str]:
     if kind == "sqlite":
         yield f"sqlite://{workdir / 'bench.sqlite3'}"
         return
-    name = f"wenzheng_bench_{os.getpid()}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN)
-    await admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.close()
+    async with postgres_database(f"wenzheng_bench_{os.getpid()}") as url:
+        yield url
 
 
 @asynccontextmanager

@@ -40,7 +40,8 @@ import asyncpg
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
-from intake_list import POSTGRES_ADMIN, free_port, percentiles, server  # noqa: E402
+from databases import postgres_database  # noqa: E402
+from intake_list import free_port, percentiles, server  # noqa: E402
 from seed import PASSWORD  # noqa: E402
 
 KEPT_POSTGRES = "wenzheng_inbox_bench"
@@ -111,16 +112,9 @@ async def database(kind: str, workdir: Path, keep: Path | None) -> AsyncIterator
     if kind == "sqlite":
         yield f"sqlite://{(keep or workdir) / 'inbox.sqlite3'}"
         return
-    admin = await asyncpg.connect(POSTGRES_ADMIN)
     name = KEPT_POSTGRES if keep else f"wenzheng_inbox_bench_{os.getpid()}"
-    if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-        await admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        if not keep:
-            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.close()
+    async with postgres_database(name, keep=keep is not None) as url:
+        yield url
 
 
 async def query(url: str, sql: str) -> list[tuple]:

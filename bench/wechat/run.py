@@ -40,6 +40,9 @@ import asyncpg
 from pushes import APP_ID, ENCODING_AES_KEY, TOKEN, Push, PushWriter, citizens
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+from databases import POSTGRES_ADMIN, admin  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 WARMUP_PUSHES = 20_000
 MIN_PUSHES = 100_000
@@ -47,9 +50,6 @@ MAX_PUSHES = 250_000
 """Largest file of pushes written for one run. Only (a) is fast enough to go through it and start over;
 it does not read the pushes, so repeating them changes nothing for it (the run reports the repeats)."""
 GATEWAYS = ("plain", "safe")
-POSTGRES_ADMIN = os.environ.get(
-    "WENZHENG_BENCH_POSTGRES_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres"
-)
 LABELS = {
     "bare": "(a) bare aiohttp `success`",
     "werobot": "(b) WeRoBot 1.13.1 on waitress",
@@ -189,14 +189,6 @@ def gateway_database(kind: str, server: str) -> Iterator[str]:
         yield ""
         return
     name = f"wenzheng_bench_wechat_{server}_{os.getpid()}"
-
-    async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(POSTGRES_ADMIN)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
     asyncio.run(admin(f"CREATE DATABASE {name}"))
     try:
         yield POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"

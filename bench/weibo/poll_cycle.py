@@ -58,9 +58,9 @@ from gateway.settings import Settings, load_settings
 from gateway.units import sync_units
 
 ROOT = Path(__file__).resolve().parents[2]
-POSTGRES_ADMIN = os.environ.get(
-    "WENZHENG_BENCH_POSTGRES_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres"
-)
+sys.path.insert(0, str(ROOT / "bench"))
+from databases import POSTGRES_ADMIN, postgres_database  # noqa: E402
+
 TOKEN = "bench-weibo-token"
 TEXTS = [
     "小区门口的路灯坏了一个多月，晚上出行很不安全，请尽快维修。",
@@ -97,14 +97,8 @@ async def database(kind: str, workdir: Path, run: int) -> AsyncIterator[str]:
     if kind == "sqlite":
         yield f"sqlite://{workdir / f'bench-{run}.sqlite3'}"
         return
-    name = f"wenzheng_bench_weibo_{os.getpid()}_{run}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN)
-    await admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.close()
+    async with postgres_database(f"wenzheng_bench_weibo_{os.getpid()}_{run}") as url:
+        yield url
 
 
 @asynccontextmanager
