@@ -32,8 +32,6 @@ class Change:
     event: dict[str, Any] = field(default_factory=dict)
     outbound: str | None = None
     """Text for the citizen on the inquiry's own channel, stored as an outbound message."""
-    inbound: InboundMessage | None = None
-    """A further message from the citizen, stored with the inquiry."""
 
 
 @dataclass(frozen=True)
@@ -379,7 +377,8 @@ async def note(ctx: Context) -> Change:
 
 
 async def supplement(ctx: Context) -> Change:
-    """A further message joins the citizen's still unscreened inquiry (product.md §2)."""
+    """A further message joins the citizen's still unscreened inquiry (product.md §2). Only
+    :meth:`core.service.InquiryService.receive` takes it, and stores the message with the change."""
     message = ctx.data.get("message")
     if not isinstance(message, InboundMessage):
         raise InvalidInput("缺少补充的消息")
@@ -390,7 +389,7 @@ async def supplement(ctx: Context) -> Change:
             "longitude": message.longitude,
             "location": message.text[:200],
         }
-    return Change(fields=fields, event={"kind": message.kind}, inbound=message)
+    return Change(fields=fields, event={"kind": message.kind})
 
 
 def refusal(action: Action, inquiry: Inquiry, rules: Rules, now: datetime) -> str | None:

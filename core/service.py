@@ -33,7 +33,6 @@ from core.intake import (
     StaleInquiries,
     Supplement,
     open_inquiry_ids,
-    pending_media,
     store_intakes,
     store_supplements,
     stored_inquiry_ids,
@@ -73,7 +72,9 @@ ACTION_ROLES: Mapping[Action, frozenset[Role]] = {
 
 REMEMBERED_INQUIRIES = 4096
 """Inquiries a chat message was filed into lately, kept in memory for the citizens' next messages."""
-CITIZEN_ACTIONS = frozenset({Action.RATE, Action.SUPPLEMENT})
+CITIZEN_ACTIONS = frozenset({Action.RATE})
+"""What a citizen may do through :meth:`InquiryService.act`; a message joining an inquiry (SUPPLEMENT)
+comes only through :meth:`InquiryService.receive`, which stores the message with it."""
 SYSTEM_ACTIONS = frozenset({Action.CLOSE_UNRATED})
 
 MAX_CONTENT = 5000
@@ -494,19 +495,6 @@ class InquiryService:
                 if updated == 0:
                     raise ConcurrentUpdate("该诉求刚被他人更新，请刷新后重试")
             await audit_event(inquiry.id, action.value, actor, from_state, to_state, change.event, now).save()
-            if change.inbound and change.inbound.media_id:
-                await pending_media(inquiry.id, change.inbound.channel, change.inbound.media_id, now).save()
-            if change.inbound:
-                await InquiryMessage.create(
-                    inquiry_id=inquiry.id,
-                    direction="in",
-                    channel=change.inbound.channel,
-                    kind=change.inbound.kind,
-                    text=change.inbound.text,
-                    payload=change.inbound.raw,
-                    dedupe_key=change.inbound.dedupe_key,
-                    created_at=now,
-                )
             if change.outbound:
                 await self._owe(inquiry, action, change.outbound, now)
                 await InquiryMessage.create(

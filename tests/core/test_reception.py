@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.actors import Actor
-from core.errors import InvalidInput
+from core.errors import Forbidden, InvalidInput
 from core.intake import IntakeRequest
 from core.messages import InboundMessage
 from core.models import Inquiry, InquiryEvent, InquiryMessage, OutboxMessage
@@ -191,3 +191,11 @@ async def test_a_mention_owes_one_receipt_however_often_it_arrives(svc: InquiryS
     assert await OutboxMessage.all().count() == 1  # joining is not a new inquiry: nothing more owed
     await receive(svc, message("77"))
     assert await OutboxMessage.all().count() == 1  # WeChat answers at once, in the passive reply
+
+
+async def test_a_message_joins_only_through_reception_never_as_a_bare_action(svc: InquiryService) -> None:
+    """act() would store the join without the message itself: it refuses, receive() is the one path."""
+    got = await receive(svc, message("1"))
+    with pytest.raises(Forbidden):
+        await svc.act(got.inquiry.number, "supplement", Actor.citizen(), {"message": message("2")})
+    assert await InquiryMessage.filter(inquiry_id=got.inquiry.id).count() == 1
