@@ -219,6 +219,8 @@ def _answered(ctx: Context, text: str, signature: str) -> dict[str, Any]:
 
 PLACEHOLDER = re.compile(r"\{(basis|contact|signature)\}")
 """What a reply template (``ReplyTemplate.body``) leaves for the reply's own fields to fill in."""
+_FILLED = re.compile(r"\{\{|\}\}|" + PLACEHOLDER.pattern)
+"""A placeholder, or a doubled brace, which stands for one literal brace (as the template admin says)."""
 MAX_CONTACT = 100  # Inquiry.reply_contact
 MAX_SIGNATURE = 100  # Inquiry.reply_signature
 
@@ -240,15 +242,18 @@ async def _signer(ctx: Context, unit: Unit) -> Staff | None:
     return signer
 
 
-def _filled(text: str, values: Mapping[str, str]) -> str:
-    """``text`` with the template placeholders replaced in one pass; each one used must have a value."""
+def fill_template(text: str, values: Mapping[str, str]) -> str:
+    """``text`` with the template placeholders replaced, and ``{{``/``}}`` made single braces, in one
+    pass; each placeholder used must have a value. The template admin's preview fills the same way."""
 
     def value(match: re.Match[str]) -> str:
+        if match[1] is None:
+            return match[0][0]
         if not values[match[1]]:
             raise InvalidInput(f"答复正文引用了 {match[0]}，缺少字段 {match[1]}")
         return values[match[1]]
 
-    filled = PLACEHOLDER.sub(value, text)
+    filled = _FILLED.sub(value, text)
     if len(filled) > MAX_TEXT:
         raise InvalidInput(f"字段 text 超过 {MAX_TEXT} 字")
     return filled
@@ -264,7 +269,8 @@ async def reply(ctx: Context) -> Change:
     unit = await Unit.get(id=ctx.inquiry.unit_id)  # type: ignore[attr-defined]
     signer = await _signer(ctx, unit)
     signature = reply_signature(unit, signer)
-    text = _filled(text_field(ctx.data, "text"), {"basis": basis, "contact": contact, "signature": signature})
+    values = {"basis": basis, "contact": contact, "signature": signature}
+    text = fill_template(text_field(ctx.data, "text"), values)
     fields = _answered(ctx, text, signature) | {
         "reply_resolved": resolved,
         "reply_basis": basis,

@@ -13,6 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
+from core.actions import fill_template
+from core.errors import InvalidInput
 from core.models import ReplyTemplate, Unit
 from gateway.inbox.admin_common import (
     AdminSection,
@@ -35,6 +37,16 @@ SAMPLE = {
     "signature": "市房产管理局",
 }
 """What the preview fills in."""
+
+
+def _preview(body: str) -> str:
+    """``body`` filled with :data:`SAMPLE` exactly as a reply fills it; empty while it is not usable."""
+    if not body or placeholder_error(body):
+        return ""
+    try:
+        return fill_template(body, SAMPLE)
+    except InvalidInput:  # longer than a reply may be once filled
+        return ""
 
 
 def placeholder_error(body: str) -> str:
@@ -87,7 +99,7 @@ class TemplateAdmin(AdminSection):
                 *await unit_options(template.unit if template else None),
             ],
             "placeholders": PLACEHOLDERS,
-            "preview": body.format(**SAMPLE) if body and not placeholder_error(body) else "",
+            "preview": _preview(body),
             "max_body": MAX_BODY,
         }
         return await self.render(request, "admin_template_form.html", context, status=status)
