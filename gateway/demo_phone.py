@@ -29,7 +29,9 @@ from typing import Any, Final, Literal
 import aiohttp
 from aiohttp import web
 
+from channels.web.forms import form_text
 from channels.web.pages import HtmlPages
+from channels.wechat.replies import cdata
 from channels.wechat.security import WeChatRejected, parse_fields
 from channels.wechat.simulator import USER_COOKIE, FakeWeChatApi
 from core.numbers import BEIJING
@@ -107,15 +109,15 @@ class DemoPhone:
     async def send(self, request: web.Request) -> web.Response:
         """Post the form's text, subscribe or menu click to the callback as a signed push."""
         form = await request.post()
-        openid = _openid(_field(form, "openid"))
-        action = _field(form, "action")
-        text = _field(form, "text").strip()[:MAX_TEXT]
+        openid = _openid(form_text(form, "openid"))
+        action = form_text(form, "action")
+        text = form_text(form, "text").strip()[:MAX_TEXT]
         if action == "subscribe":
             await self._push(request, openid, "（关注公众号）", _event("subscribe", ""))
         elif action.startswith("click:") and (label := self._click_labels().get(key := action[6:])):
             await self._push(request, openid, f"（点击菜单：{label}）", _event("CLICK", key))
         elif text:
-            body = f"<Content>{_cdata(text)}</Content><MsgId>{next(self._msg_ids)}</MsgId>"
+            body = f"<Content>{cdata(text)}</Content><MsgId>{next(self._msg_ids)}</MsgId>"
             await self._push(request, openid, text, ("text", body))
         raise web.HTTPSeeOther(request.app.router["demo-phone"].url_for().with_query(openid=openid))
 
@@ -123,9 +125,9 @@ class DemoPhone:
         msg_type, fields = message
         now = int(time.time())
         xml = (
-            f"<xml><ToUserName>{_cdata(self.account)}</ToUserName>"
-            f"<FromUserName>{_cdata(openid)}</FromUserName><CreateTime>{now}</CreateTime>"
-            f"<MsgType>{_cdata(msg_type)}</MsgType>{fields}</xml>"
+            f"<xml><ToUserName>{cdata(self.account)}</ToUserName>"
+            f"<FromUserName>{cdata(openid)}</FromUserName><CreateTime>{now}</CreateTime>"
+            f"<MsgType>{cdata(msg_type)}</MsgType>{fields}</xml>"
         )
         nonce = str(secrets.randbelow(10**10))
         signature = hashlib.sha1("".join(sorted([self.token, str(now), nonce])).encode()).hexdigest()
@@ -189,18 +191,8 @@ def _openid(value: str | None) -> str:
     return value.strip()
 
 
-def _field(form: Any, name: str) -> str:
-    value = form.get(name, "")
-    return value if isinstance(value, str) else ""
-
-
-def _cdata(text: str) -> str:
-    """``text`` as CDATA; a ``]]>`` inside is split across two sections."""
-    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
-
-
 def _event(event: str, key: str) -> tuple[str, str]:
-    return "event", f"<Event>{_cdata(event)}</Event><EventKey>{_cdata(key)}</EventKey>"
+    return "event", f"<Event>{cdata(event)}</Event><EventKey>{cdata(key)}</EventKey>"
 
 
 def _beijing(timestamp: float) -> datetime:

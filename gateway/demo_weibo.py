@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from channels.web.forms import form_text
 from channels.weibo.inbound import TIME_FORMAT
 from channels.weibo.simulator import FakeWeiboApi
 from core.numbers import BEIJING
@@ -112,8 +113,8 @@ class DemoWeibo:
     async def post(self, request: web.Request) -> web.Response:
         """Post the form's status as a mention of the account (the prefilled @ is not doubled)."""
         form = await request.post()
-        user = _user(_field(form, "user"))
-        text = _text(_field(form, "text"))
+        user = _user(form_text(form, "user"))
+        text = _text(form_text(form, "text"))
         if text.startswith(self.mention):
             text = text[len(self.mention) :].strip()
         if not text:
@@ -128,9 +129,9 @@ class DemoWeibo:
         text after it is what the citizen said, so "1" rates the answer.
         """
         form = await request.post()
-        user = _user(_field(form, "user"))
-        status = self._status(_field(form, "status_id"))
-        self.fake.comment_mention(user, _text(_field(form, "text")), status.id)
+        user = _user(form_text(form, "user"))
+        status = self._status(form_text(form, "status_id"))
+        self.fake.comment_mention(user, _text(form_text(form, "text")), status.id)
         raise web.HTTPSeeOther(request.app.router["demo-weibo"].url_for().with_query(user=user))
 
     def _timeline(self) -> list[Status]:
@@ -184,11 +185,6 @@ def _text(value: str) -> str:
     if not 1 <= len(text) <= MAX_TEXT:
         raise web.HTTPBadRequest(text=f"内容：1–{MAX_TEXT} 字")
     return text
-
-
-def _field(form: Any, name: str) -> str:
-    value = form.get(name, "")
-    return value if isinstance(value, str) else ""
 
 
 def _shown(item: dict[str, Any]) -> str:

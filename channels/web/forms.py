@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -52,6 +53,12 @@ _FORM_ID = re.compile(r"[A-Za-z0-9_-]{16,43}")
 
 class BadForm(Exception):
     """The body is not a UTF-8 ``application/x-www-form-urlencoded`` form."""
+
+
+def form_text(form: Mapping[str, Any], name: str) -> str:
+    """A field of a form read by aiohttp as text: empty when it is missing or a file."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
 
 
 async def read_form(request: web.Request) -> dict[str, str]:

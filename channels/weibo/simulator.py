@@ -190,7 +190,7 @@ class FakeWeiboApi:
     def _route(self, method: str, path: str, handler: _Handler) -> None:
         async def serve(request: web.Request) -> web.Response:
             form = {key: str(value) for key, value in (await request.post()).items()}
-            self.calls.append(Call(request.method, request.path, dict(request.query), form))
+            self.calls.append(Call(request.method, path, dict(request.query), form))
             if self._failures[path]:
                 return self._failures[path].popleft().response(path)
             fields = {**request.query, **form}

@@ -12,8 +12,9 @@ from typing import Any, ClassVar
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from channels.web.forms import form_text
 from core.models import Staff, Unit
-from gateway.inbox.views import Inbox, _text, see_other
+from gateway.inbox.views import Inbox, see_other
 from gateway.keys import staff_key
 
 log = logging.getLogger("gateway.inbox.admin")
@@ -95,12 +96,12 @@ def audit(request: web.Request, message: str, *args: Any) -> None:
 
 def text(form: Form, name: str) -> str:
     """A form field as text, stripped; empty when missing."""
-    return _text(form, name).strip()
+    return form_text(form, name).strip()
 
 
 def wants_active(form: Form) -> bool:
     """The ``active`` field of an activate/deactivate form ("1" to activate)."""
-    return _text(form, "active") == "1"
+    return form_text(form, "active") == "1"
 
 
 async def unit_options(current: Unit | None = None) -> list[tuple[str, str]]:

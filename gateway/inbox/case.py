@@ -21,6 +21,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from tortoise.expressions import Q
 
+from channels.web.forms import form_text
 from channels.web.present import beijing_time
 from channels.wechat.inbound import parse as parse_wechat
 from channels.wechat.security import WeChatRejected
@@ -156,7 +157,7 @@ def _explain(reason: str, form: ActionForm) -> str:
 def _form_data(form: ActionForm, posted: MultiDictProxy[Any]) -> tuple[dict[str, str], dict[str, Any]]:
     """The posted values as typed (to show again) and as the action's data; InvalidInput for a number
     or a yes/no that is not one. Everything else is the core's to check."""
-    values = {f.name: _text(posted, f.name) for f in form.fields}
+    values = {f.name: form_text(posted, f.name) for f in form.fields}
     data: dict[str, Any] = {}
     for f in form.fields:
         value = values[f.name].strip()
@@ -173,11 +174,6 @@ def _form_data(form: ActionForm, posted: MultiDictProxy[Any]) -> tuple[dict[str,
         else:
             data[f.name] = value
     return values, data
-
-
-def _text(form: MultiDictProxy[Any], name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 @dataclass(frozen=True)
@@ -520,7 +516,7 @@ class CasePages:
         if form is None or inquiry is None:
             return await self._not_found(request)
         posted = await request.post()
-        values = {f.name: _text(posted, f.name) for f in form.fields}
+        values = {f.name: form_text(posted, f.name) for f in form.fields}
         try:
             values, data = _form_data(form, posted)
             if form.action is Action.REPLY:
@@ -616,7 +612,7 @@ async def _visible(request: web.Request) -> Inquiry | None:
 
 
 def _version(posted: MultiDictProxy[Any]) -> int:
-    value = _text(posted, "version")
+    value = form_text(posted, "version")
     if not (value.isascii() and value.isdigit() and len(value) <= 9):
         raise InvalidInput("表单缺少版本信息，请刷新页面后重新提交。")
     return int(value)
@@ -634,7 +630,7 @@ def _template_id(raw: str) -> int | None:
 
 async def _check_formal_reply(inquiry: Inquiry, posted: MultiDictProxy[Any], data: dict[str, Any]) -> None:
     """A reply written from a 制度性答复 template must name its basis, a contact and who signs it."""
-    template_id = _template_id(_text(posted, "template"))
+    template_id = _template_id(form_text(posted, "template"))
     template = await _templates_for(inquiry).get_or_none(id=template_id) if template_id else None
     if template is None or FORMAL_REPLY not in template.name:
         return

@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from multidict import MultiDictProxy
 
 from channels.web.csrf import FIELD as CSRF_FIELD
+from channels.web.forms import form_text
 from channels.web.pages import wait_text
 from channels.web.ratelimit import SlidingWindowLimiter, Verdict
 from channels.web.routes import client_address
@@ -71,7 +71,7 @@ class Inbox:
             return see_other(LOGIN)
         if request.method == "POST":
             form = await request.post()
-            if not self._csrf(request).is_valid(request, _text(form, CSRF_FIELD)):
+            if not self._csrf(request).is_valid(request, form_text(form, CSRF_FIELD)):
                 return await self.page(
                     request,
                     "message.html",
@@ -151,8 +151,8 @@ class Inbox:
 
     async def login(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
-        target = sessions.safe_next(_text(form, "next"))
-        username, password = _text(form, "username").strip(), _text(form, "password")
+        target = sessions.safe_next(form_text(form, "next"))
+        username, password = form_text(form, "username").strip(), form_text(form, "password")
         if (refusal := self._throttled(request, username)) is not None:
             response = await self._login_page(
                 request,
@@ -196,7 +196,7 @@ class Inbox:
         session = request[session_key]
         username = session.staff.username
         form = await request.post()
-        current, new, repeat = (_text(form, name) for name in ("current", "new", "repeat"))
+        current, new, repeat = (form_text(form, name) for name in ("current", "new", "repeat"))
         errors = {}
         if (refusal := self._throttled(request, username)) is not None:
             errors["current"] = f"密码错误次数过多，请 {wait_text(refusal.retry_after)}后再试。"
@@ -231,9 +231,3 @@ class Inbox:
 
 def see_other(location: str) -> web.Response:
     return web.Response(status=303, headers={"Location": location, "Cache-Control": "no-store"})
-
-
-def _text(form: MultiDictProxy[Any], name: str) -> str:
-    """A form field as text; empty when missing or a file."""
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
