@@ -17,6 +17,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from channels.links import case_link
 from channels.wechat.simulator import FakeWeChatApi
 from channels.weibo.simulator import FakeWeiboApi
 from core.actors import Actor
@@ -190,7 +191,7 @@ async def _seed(settings: Settings, password: str) -> tuple[str, str]:
 
 
 def _case_link(settings: Settings, inquiry: Inquiry) -> str:
-    return f"{settings.public_base_url}/cases/{inquiry.number}?code={inquiry.query_code}"
+    return case_link(settings.public_base_url, inquiry)
 
 
 async def _sample(

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 
 from channels.chat.commands import Command, CommandName
+from channels.links import case_link
 from core.actors import Actor
 from core.errors import IllegalAction
 from core.messages import InboundMessage
@@ -78,7 +79,7 @@ async def _show(own: Q, number: str, public_base_url: str) -> str:
     inquiry = await Inquiry.filter(own, number=number).first()
     if inquiry is None:
         return NOT_FOUND.format(number=number)
-    link = f"{public_base_url}/cases/{inquiry.number}?code={inquiry.query_code}"
+    link = case_link(public_base_url, inquiry)
     return f"诉求 {inquiry.number}：{_status(inquiry)}。查看进度：{link}"
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from channels.chat.commands import interpret
 from channels.chat.conversation import answer_command
+from channels.links import case_link
 from core.messages import InboundMessage
 from core.numbers import BEIJING
 from core.service import InquiryService, Reception
@@ -78,7 +79,7 @@ class ChatResponder:
             number=inquiry.number,
             query_code=inquiry.query_code,
             promised=f"{local.month}月{local.day}日",
-            link=f"{self.options.public_base_url}/cases/{inquiry.number}?code={inquiry.query_code}",
+            link=case_link(self.options.public_base_url, inquiry),
         )
 
     def _template(self, name: str, **values: str) -> str:

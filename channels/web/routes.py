@@ -17,10 +17,10 @@ import logging
 import secrets
 from dataclasses import replace
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
+from channels.links import case_link, case_path
 from channels.web.csrf import FIELD as CSRF_FIELD
 from channels.web.csrf import CsrfTokens
 from channels.web.forms import (
@@ -72,10 +72,6 @@ NOT_FOUND_TEXT = "没有找到与该编号和查询码对应的诉求。请核�
 
 def client_address(request: web.Request) -> str:
     return request.remote or "unknown"
-
-
-def case_path(number: str, code: str, **extra: str) -> str:
-    return f"/cases/{quote(number, safe='')}?{urlencode({'code': code, **extra})}"
 
 
 class WebChannel:
@@ -269,7 +265,7 @@ class WebChannel:
             "reply_span": policy_span(category.reply) if category else "",
             "timeline": public_timeline(events, rules.desk_signature),
             "deadlines": _deadlines(inquiry),
-            "link": self.options.public_base_url + case_path(inquiry.number, inquiry.query_code),
+            "link": case_link(self.options.public_base_url, inquiry),
             "new": request.query.get("new") == "1",
             "rated": request.query.get("rated") == "1" and inquiry.rating is not None,
             "rating_label": RATING_LABELS[Rating(inquiry.rating)] if inquiry.rating else "",

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from channels.links import case_link
 from channels.wechat.api import WeChatApi, WeChatApiError
 from core import outbox
 from core.models import Inquiry, InquiryMessage, OutboxMessage
@@ -70,7 +71,7 @@ class WeChatDelivery:
                 "keyword2": summary,
                 "keyword3": now.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"),
             },
-            url=f"{self.options.public_base_url}/cases/{inquiry.number}?code={inquiry.query_code}",
+            url=case_link(self.options.public_base_url, inquiry),
             client_msg_id=f"wz-outbox-{message.id}",
         )
         return str(msgid)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from channels.links import case_link
 from channels.weibo.api import WeiboApi, WeiboApiError
 from channels.weibo.inbound import MentionTarget, comment_mention, item_id, status_mention
 from channels.weibo.replies import COMMENT_LIMIT, MESSAGE_LIMIT, comment_text, fit
@@ -67,7 +68,7 @@ class WeiboDelivery:
         self.options = options
 
     def link(self, inquiry: Inquiry) -> str:
-        return f"{self.options.public_base_url}/cases/{inquiry.number}?code={inquiry.query_code}"
+        return case_link(self.options.public_base_url, inquiry)
 
     def public_text(self, message: OutboxMessage, inquiry: Inquiry) -> str:
         """A comment: a receipt, a short notice of the answer with the rating invitation, or a short

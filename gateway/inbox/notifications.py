@@ -219,8 +219,7 @@ class Notifications:
         if upto is None:
             raise web.HTTPBadRequest(text="缺少或无效的 upto")
         staff = request[staff_key]
-        latest = await InquiryEvent.all().order_by("-id").first().values_list("id", flat=True)
-        seen = max(staff.seen_event_id, min(upto, latest or 0))
+        seen = max(staff.seen_event_id, min(upto, await latest_event_id()))
         if seen != staff.seen_event_id:
             staff.seen_event_id = seen
             await staff.save(update_fields=["seen_event_id"])
