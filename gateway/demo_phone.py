@@ -15,7 +15,6 @@ fake's ``fake_wechat_user`` cookie telling its authorize page who is signed in t
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 import time
@@ -29,6 +28,7 @@ from typing import Any, Final, Literal
 import aiohttp
 from aiohttp import web
 
+from channels.signing import sorted_sha1
 from channels.web.forms import form_text
 from channels.web.pages import HtmlPages
 from channels.wechat.replies import cdata
@@ -130,7 +130,7 @@ class DemoPhone:
             f"<MsgType>{cdata(msg_type)}</MsgType>{fields}</xml>"
         )
         nonce = str(secrets.randbelow(10**10))
-        signature = hashlib.sha1("".join(sorted([self.token, str(now), nonce])).encode()).hexdigest()
+        signature = sorted_sha1(self.token, str(now), nonce)
         query = {"timestamp": str(now), "nonce": nonce, "signature": signature}
         self._absorb(openid)  # deliveries made before this push come first
         self.conversations[openid].append(Bubble("citizen", shown, _beijing(now)))

@@ -11,8 +11,6 @@ sub-domain.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import re
 import secrets
@@ -20,6 +18,8 @@ import time
 from collections.abc import Callable
 
 from aiohttp import web
+
+from channels.signing import keyed_digest
 
 FIELD = "csrf_token"
 COOKIE = "wz_csrf"
@@ -45,8 +45,7 @@ class CsrfTokens:
         self.cookie_name = f"__Host-{COOKIE}" if secure else COOKIE
 
     def _sign(self, issued: str, nonce: str) -> str:
-        digest = hmac.new(self._key, _CONTEXT + f"{issued}.{nonce}".encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        return keyed_digest(self._key, _CONTEXT, f"{issued}.{nonce}")
 
     def _issued_at(self, token: str | None) -> int | None:
         """When a genuine token was issued; None for anything else."""

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import re
 import secrets
@@ -31,6 +30,8 @@ from dataclasses import dataclass, field
 from xml.parsers import expat
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from channels.signing import sorted_sha1
 
 MAX_BODY = 64 * 1024
 """Largest request body accepted; a compat-mode push of a long text message is well under 10 KiB."""
@@ -163,11 +164,6 @@ class _MessageCipher:
         return xml, content[4 + length :]
 
 
-def _sha1_signature(*parts: str) -> str:
-    joined = "".join(sorted(parts))
-    return hashlib.sha1(joined.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def _required(query: Mapping[str, str], name: str) -> str:
     value = query.get(name)
     if not value:
@@ -216,7 +212,7 @@ class CallbackSecurity:
         if not encrypted:
             raise WeChatRejected(400, "encrypted push without an Encrypt field")
         msg_signature = _required(query, "msg_signature")
-        expected = _sha1_signature(self._keys.token, timestamp, nonce, encrypted)
+        expected = sorted_sha1(self._keys.token, timestamp, nonce, encrypted)
         if not _SIGNATURE.fullmatch(msg_signature) or not hmac.compare_digest(expected, msg_signature):
             raise WeChatRejected(403, "bad msg_signature")
         xml, key = self._decrypt(encrypted)
@@ -235,7 +231,7 @@ class CallbackSecurity:
         stamp = str(timestamp if timestamp is not None else int(self._clock()))
         cipher = self._ciphers[envelope.key]
         encrypted = cipher.encrypt(reply_xml, self._keys.app_id, secrets.token_bytes(_PREFIX))
-        signature = _sha1_signature(self._keys.token, stamp, nonce, encrypted)
+        signature = sorted_sha1(self._keys.token, stamp, nonce, encrypted)
         return (
             "<xml>\n"
             f"<Encrypt><![CDATA[{encrypted}]]></Encrypt>\n"
@@ -252,7 +248,7 @@ class CallbackSecurity:
         nonce = _required(query, "nonce")
         if not _TIMESTAMP.fullmatch(timestamp):
             raise WeChatRejected(400, "timestamp is not a Unix time")
-        expected = _sha1_signature(self._keys.token, timestamp, nonce)
+        expected = sorted_sha1(self._keys.token, timestamp, nonce)
         if not _SIGNATURE.fullmatch(signature) or not hmac.compare_digest(expected, signature):
             raise WeChatRejected(403, "bad signature")
         window = self._keys.replay_window_seconds

@@ -13,8 +13,6 @@ channel.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import logging
 import re
@@ -26,6 +24,7 @@ from urllib.parse import quote, unquote, urlencode
 
 from aiohttp import web
 
+from channels.signing import keyed_digest
 from channels.wechat.api import WeChatApiError
 
 log = logging.getLogger(__name__)
@@ -134,8 +133,7 @@ class WeChatWebLogin:
 
     def _signed(self, openid: str, expires: int) -> str:
         payload = f"{openid}.{expires}"
-        digest = hmac.new(self._key, _CONTEXT + payload.encode(), hashlib.sha256).digest()
-        return f"{payload}.{base64.urlsafe_b64encode(digest).decode().rstrip('=')}"
+        return f"{payload}.{keyed_digest(self._key, _CONTEXT, payload)}"
 
     def _set_cookie(
         self, response: web.StreamResponse, name: str, value: str, max_age: int, path: str

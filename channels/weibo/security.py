@@ -8,7 +8,6 @@ get wrong comes out as :class:`WeiboRejected` with the HTTP status to answer.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import re
@@ -16,6 +15,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from channels.signing import sorted_sha1
 
 MAX_BODY = 64 * 1024
 """Largest push body accepted; a private message is capped by Weibo well below this."""
@@ -43,7 +44,7 @@ class Push:
 
 def signature(app_secret: str, timestamp: str, nonce: str) -> str:
     """The signature Weibo puts on a push sent at ``timestamp`` (milliseconds) with ``nonce``."""
-    return hashlib.sha1("".join(sorted([app_secret, timestamp, nonce])).encode("utf-8")).hexdigest()
+    return sorted_sha1(app_secret, timestamp, nonce)
 
 
 def _refuse_constant(name: str) -> None:
