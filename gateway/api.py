@@ -236,13 +236,14 @@ async def list_inquiries(request: web.Request) -> web.Response:
     )
 
 
-def visible_to(actor: Actor) -> Q:
-    """The inquiries ``actor`` may see, as a filter (the staff API's list and the inbox's queues)."""
+def visible_to(actor: Actor, through: str = "") -> Q:
+    """The inquiries ``actor`` may see, as a filter (the staff API's list and the inbox's queues); with
+    ``through`` (e.g. ``"inquiry__"``), on rows related to an inquiry, such as its audit events."""
     if not actor.is_unit_staff:
         return Q()
     # as Actor.can_see: a unit's staff see their unit's inquiries only, and one without a unit none
     # (Q(unit_id=None) would be "IS NULL", i.e. every inquiry not yet dispatched)
-    return Q(unit_id=actor.unit_id) if actor.unit_id is not None else Q(id__in=[])
+    return Q(**{f"{through}unit_id": actor.unit_id}) if actor.unit_id is not None else Q(id__in=[])
 
 
 async def inquiry_page(filters: Q, page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:

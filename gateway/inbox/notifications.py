@@ -23,7 +23,7 @@ from core.actors import Actor
 from core.models import InquiryEvent
 from core.states import ACTION_LABELS, Action
 from core.vocab import RATING_LABELS, Rating, Role
-from gateway.api import count_up_to
+from gateway.api import count_up_to, visible_to
 from gateway.inbox.views import Inbox, see_other
 from gateway.keys import actor_key, staff_key
 
@@ -121,9 +121,7 @@ def event_scope(actor: Actor) -> Q:
     millisecond), where the IN list led SQLite through all of a unit's inquiries first (50 ms and more
     at a million).
     """
-    if not actor.is_unit_staff:
-        return Q()
-    return Q(inquiry__unit_id=actor.unit_id) if actor.unit_id is not None else Q(id__in=[])
+    return visible_to(actor, through="inquiry__")
 
 
 def concerning(actor: Actor) -> Q:
