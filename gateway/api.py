@@ -174,8 +174,7 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 async def me(request: web.Request) -> web.Response:
-    staff = request[staff_key]
-    await staff.fetch_related("unit")
+    staff = request[staff_key]  # its unit loaded with it (gateway.auth.staff_for_token)
     return respond(
         {
             "username": staff.username,

@@ -49,7 +49,8 @@ async def issue_token(staff: Staff, hours: int) -> tuple[str, datetime]:
 
 
 async def staff_for_token(token: str) -> Staff | None:
-    row = await StaffToken.get_or_none(token_hash=_digest(token)).select_related("staff")
+    """The active staff member a live token belongs to, with their unit (every page and /me shows it)."""
+    row = await StaffToken.get_or_none(token_hash=_digest(token)).select_related("staff__unit")
     if row is None or row.expires_at <= datetime.now(UTC) or not row.staff.active:
         return None
     return row.staff

@@ -98,8 +98,7 @@ class Inbox:
         me = None
         # The sign-in page shows no one as signed in: its forms are not bound to a session.
         if request.path not in PUBLIC_PATHS and (session := request.get(session_key)) is not None:
-            staff = session.staff
-            await staff.fetch_related("unit")
+            staff = session.staff  # its unit loaded with it (gateway.auth.staff_for_token)
             me = {
                 "name": staff.display_name,
                 "role": ROLE_LABELS[staff.role],
