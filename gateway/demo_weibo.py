@@ -158,14 +158,10 @@ class DemoWeibo:
         return self._pages.render(template, context)
 
 
-demo_weibo_key = web.AppKey("demo_weibo", DemoWeibo)
-
-
 def setup_demo_weibo(app: web.Application, fake: FakeWeiboApi) -> None:
     """Mount the fake Weibo API and the Weibo page on ``app`` (before it starts)."""
     app.add_subapp(API_PREFIX, fake.app)
     demo = DemoWeibo(fake)
-    app[demo_weibo_key] = demo
     app.router.add_get(PAGE_PATH, demo.page, name="demo-weibo")
     app.router.add_post(PAGE_PATH, demo.post)
     app.router.add_get(TIMELINE_PATH, demo.timeline, name="demo-weibo-timeline")
