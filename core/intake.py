@@ -17,24 +17,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
-from tortoise.transactions import in_transaction
 
 from core.actors import Actor
-from core.audit import audit_event
+from core.audit import EVENT_COLUMNS, event_row
+from core.batch_connection import BatchConnection, batch_transaction
 from core.deadlines import Deadline
 from core.messages import InboundMessage
 from core.models import (
     Attachment,
-    Citizen,
-    CitizenIdentity,
     Inquiry,
-    InquiryEvent,
-    InquiryMessage,
     OutboxMessage,
 )
 from core.numbers import case_day, new_query_code, next_case_numbers
@@ -78,11 +73,11 @@ class PendingIntake:
 
 async def write_intakes(batch: Sequence[PendingIntake]) -> list[Inquiry]:
     """Store ``batch`` in one transaction; returns one inquiry per item, in order."""
-    async with in_transaction() as connection:
+    async with batch_transaction() as connection:
         return await store_intakes(connection, batch)
 
 
-async def store_intakes(connection: BaseDBAsyncClient, batch: Sequence[PendingIntake]) -> list[Inquiry]:
+async def store_intakes(connection: BatchConnection, batch: Sequence[PendingIntake]) -> list[Inquiry]:
     """:func:`write_intakes` inside the caller's transaction (``connection``)."""
     keys = [p.request.dedupe_key for p in batch if p.request.dedupe_key]
     by_key = await _stored_by_dedupe_key(connection, keys)
@@ -107,18 +102,27 @@ async def store_intakes(connection: BaseDBAsyncClient, batch: Sequence[PendingIn
         for row in rows:
             row.id = ids[row.number]
             row._saved_in_db = True
-        await _insert(connection, [_message(p, r) for p, r in zip(fresh, rows, strict=True)])
-        await _insert(connection, [_event(p, r) for p, r in zip(fresh, rows, strict=True)])
+        await _insert_rows(
+            connection,
+            "inquiry_message",
+            MESSAGE_COLUMNS,
+            [_message(p, r) for p, r in zip(fresh, rows, strict=True)],
+        )
+        await _insert_rows(
+            connection,
+            "inquiry_event",
+            EVENT_COLUMNS,
+            [_event(p, r) for p, r in zip(fresh, rows, strict=True)],
+        )
         media = [
             pending_media(r.id, p.request.channel, p.request.media_id, p.now)
             for p, r in zip(fresh, rows, strict=True)
             if p.request.media_id
         ]
-        if media:
-            await Attachment.bulk_create(media)
-        receipts = [_receipt(p, r) for p, r in zip(fresh, rows, strict=True) if p.request.owe_receipt]
-        if receipts:
-            await OutboxMessage.bulk_create(receipts)
+        await _insert(connection, media)
+        await _insert(
+            connection, [_receipt(p, r) for p, r in zip(fresh, rows, strict=True) if p.request.owe_receipt]
+        )
     made = {id(p): r for p, r in zip(fresh, rows, strict=True)}
     by_key |= {p.request.dedupe_key: r for p, r in zip(fresh, rows, strict=True) if p.request.dedupe_key}
     return [made.get(id(p)) or by_key[p.request.dedupe_key] for p in batch]  # type: ignore[index]
@@ -146,7 +150,7 @@ class Supplement:
     now: datetime
 
 
-async def stored_inquiry_ids(connection: BaseDBAsyncClient, keys: Sequence[str]) -> dict[str, int]:
+async def stored_inquiry_ids(connection: BatchConnection, keys: Sequence[str]) -> dict[str, int]:
     """The inquiry each already stored dedupe key belongs to."""
     if not keys:
         return {}
@@ -156,7 +160,7 @@ async def stored_inquiry_ids(connection: BaseDBAsyncClient, keys: Sequence[str])
 
 
 async def open_inquiry_ids(
-    connection: BaseDBAsyncClient, channel: Channel, senders: Collection[str], since: datetime
+    connection: BatchConnection, channel: Channel, senders: Collection[str], since: datetime
 ) -> dict[str, tuple[int, int]]:
     """For each sender (an identity on ``channel``), the inquiry their latest message since ``since``
     went into, if that inquiry came on ``channel`` and still waits in ``received``: its id and version.
@@ -183,7 +187,7 @@ async def open_inquiry_ids(
 
 
 async def store_supplements(
-    connection: BaseDBAsyncClient, supplements: Sequence[Supplement], versions: Mapping[int, int]
+    connection: BatchConnection, supplements: Sequence[Supplement], versions: Mapping[int, int]
 ) -> None:
     """Store joins: each joined inquiry as its in-memory copy now is (compare-and-set on ``versions``,
     as read), then each message, its audit event and its media. :class:`StaleInquiries` if a version
@@ -209,25 +213,23 @@ async def store_supplements(
         stale |= await _set_versions(connection, group, joins[group[0].id], fields, versions)
     if stale:
         raise StaleInquiries(stale)
-    await _insert(connection, [_inbound(s.inquiry.id, s.message, s.now) for s in supplements])
-    await _insert(
-        connection,
-        [
-            audit_event(s.inquiry.id, "supplement", s.actor, State.RECEIVED, State.RECEIVED, s.event, s.now)
-            for s in supplements
-        ],
-    )
+    messages = [_inbound(s.inquiry.id, s.message, s.now) for s in supplements]
+    await _insert_rows(connection, "inquiry_message", MESSAGE_COLUMNS, messages)
+    events = [
+        event_row(s.inquiry.id, "supplement", s.actor, State.RECEIVED, State.RECEIVED, s.event, s.now)
+        for s in supplements
+    ]
+    await _insert_rows(connection, "inquiry_event", EVENT_COLUMNS, events)
     media = [
         pending_media(s.inquiry.id, s.message.channel, s.message.media_id, s.now)
         for s in supplements
         if s.message.media_id
     ]
-    if media:
-        await Attachment.bulk_create(media)
+    await _insert(connection, media)
 
 
 async def _set_versions(
-    connection: BaseDBAsyncClient,
+    connection: BatchConnection,
     inquiries: Sequence[Inquiry],
     joins: int,
     fields: Sequence[str],
@@ -258,40 +260,72 @@ async def _set_versions(
     return stale or set(ids)
 
 
-def _marks(connection: BaseDBAsyncClient, count: int) -> list[str]:
+def _marks(connection: BatchConnection, count: int) -> list[str]:
     """``count`` numbered parameter placeholders in the connection's dialect."""
-    mark = "$" if connection.capabilities.dialect == "postgres" else "?"
+    mark = "$" if connection.dialect == "postgres" else "?"
     return [f"{mark}{n}" for n in range(1, count + 1)]
 
 
-async def _insert(connection: BaseDBAsyncClient, rows: Sequence[Model]) -> None:
+async def _insert(connection: BatchConnection, rows: Sequence[Model]) -> None:
     """Insert rows of one model with a single multi-row INSERT, values converted (and checked, e.g.
-    lengths) as the ORM does.
-
-    Cheaper than ``bulk_create``, which builds its statement through the query builder on every call
-    and runs it once per row: each run is one more step of SQLite's that gives up the interpreter lock
-    and must wait to take it back from a busy event loop.
-    """
+    lengths) as the ORM does. For the hot tables' rows, built as tuples, see :func:`_insert_rows`."""
     if not rows:
         return
     meta = type(rows[0])._meta
-    names = connection.executor_class(model=type(rows[0]), db=connection).regular_columns
-    columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
-    marks = iter(_marks(connection, len(names) * len(rows)))
-    tuples = ", ".join(f"({', '.join(next(marks) for _ in names)})" for _ in rows)
-    values = [meta.fields_map[name].to_db_value(getattr(row, name), row) for row in rows for name in names]
-    await connection.execute_query(f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {tuples}', values)
+    names = [name for name in meta.fields_db_projection if name != meta.pk_attr]
+    fields = [meta.fields_map[name] for name in names]
+    values = [
+        tuple(field.to_db_value(getattr(row, field.model_field_name), row) for field in fields)
+        for row in rows
+    ]
+    columns = [meta.fields_db_projection[name] for name in names]
+    await _insert_rows(connection, meta.db_table, columns, values)
 
 
-async def _stored_by_dedupe_key(connection: BaseDBAsyncClient, keys: list[str]) -> dict[str, Inquiry]:
+async def _insert_rows(
+    connection: BatchConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert ``rows`` (values as stored, in the order of ``columns``) with one multi-row INSERT.
+
+    Cheaper than ``bulk_create``, which builds its statement through the query builder on every call
+    and runs it once per row.
+    """
+    if not rows:
+        return
+    width = len(columns)
+    marks = _marks(connection, width * len(rows))
+    tuples = ", ".join(f"({', '.join(marks[i : i + width])})" for i in range(0, len(marks), width))
+    names = ", ".join(f'"{column}"' for column in columns)
+    values = [value for row in rows for value in row]
+    await connection.execute_query(f'INSERT INTO "{table}" ({names}) VALUES {tuples}', values)
+
+
+async def _stored_by_dedupe_key(connection: BatchConnection, keys: list[str]) -> dict[str, Inquiry]:
     stored = await stored_inquiry_ids(connection, keys)
     if not stored:
         return {}
-    inquiries = {i.id: i for i in await Inquiry.filter(id__in=set(stored.values()))}
+    inquiries = await load_inquiries(connection, set(stored.values()))
     return {key: inquiries[inquiry_id] for key, inquiry_id in stored.items()}
 
 
-async def _case_numbers(connection: BaseDBAsyncClient, fresh: list[PendingIntake]) -> list[str]:
+async def load_inquiries(connection: BatchConnection, ids: Collection[int]) -> dict[int, Inquiry]:
+    """The inquiries ``ids``, read on the batch's own connection, by id."""
+    if not ids:
+        return {}
+    meta = Inquiry._meta
+    names = list(meta.fields_db_projection)
+    columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
+    marks = ", ".join(_marks(connection, len(ids)))
+    found = await connection.execute_query(f"SELECT {columns} FROM inquiry WHERE id IN ({marks})", list(ids))
+    convert = [meta.fields_map[name].to_python_value for name in names]
+    inquiries = (
+        Inquiry.construct(_saved_in_db=True, **{n: c(v) for n, c, v in zip(names, convert, row, strict=True)})
+        for row in found[1]
+    )
+    return {inquiry.id: inquiry for inquiry in inquiries}
+
+
+async def _case_numbers(connection: BatchConnection, fresh: list[PendingIntake]) -> list[str]:
     """One number per item, each from its own Beijing day's sequence, in order."""
     days = [case_day(p.now) for p in fresh]
     issued = {
@@ -300,7 +334,7 @@ async def _case_numbers(connection: BaseDBAsyncClient, fresh: list[PendingIntake
     return [next(issued[day]) for day in days]
 
 
-async def _citizen_ids(connection: BaseDBAsyncClient, requests: Sequence[IntakeRequest]) -> list[int | None]:
+async def _citizen_ids(connection: BatchConnection, requests: Sequence[IntakeRequest]) -> list[int | None]:
     """The citizen behind each request's channel identity, created on first contact; None without one."""
     known: dict[tuple[Channel, str], int] = {}
     for channel in {r.channel for r in requests if r.identity}:
@@ -319,13 +353,24 @@ async def _citizen_ids(connection: BaseDBAsyncClient, requests: Sequence[IntakeR
             continue
         who = (request.channel, request.identity)
         if who not in known:
-            citizen = await Citizen.create(name=request.contact_name, phone=request.contact_phone)
-            await CitizenIdentity.create(
-                citizen=citizen, channel=request.channel, external_id=request.identity
-            )
-            known[who] = citizen.id
+            known[who] = await _new_citizen(connection, request)
         found.append(known[who])
     return found
+
+
+async def _new_citizen(connection: BatchConnection, request: IntakeRequest) -> int:
+    """A citizen first heard from through ``request``, with their identity on its channel; their id."""
+    marks = ", ".join(_marks(connection, 3))
+    made = await connection.execute_query(
+        f"INSERT INTO citizen (name, phone, created_at) VALUES ({marks}) RETURNING id",
+        [request.contact_name, request.contact_phone, datetime.now(UTC)],
+    )
+    citizen: int = made[1][0][0]
+    await connection.execute_query(
+        f"INSERT INTO citizen_identity (citizen_id, channel, external_id) VALUES ({marks})",
+        [citizen, request.channel.value, request.identity],
+    )
+    return citizen
 
 
 def _inquiry(pending: PendingIntake, number: str, citizen_id: int | None) -> Inquiry:
@@ -365,31 +410,44 @@ def pending_media(inquiry_id: int, channel: Channel, media_id: str, now: datetim
     )
 
 
-def _message(pending: PendingIntake, inquiry: Inquiry) -> InquiryMessage:
-    request = pending.request
-    return InquiryMessage.construct(
-        inquiry_id=inquiry.id,
-        direction="in",
-        channel=request.channel,
-        kind=request.message_kind,
-        text=request.content,
-        payload=request.raw,
-        dedupe_key=request.dedupe_key,
-        created_at=pending.now,
+MESSAGE_COLUMNS = (
+    "inquiry_id",
+    "direction",
+    "channel",
+    "kind",
+    "text",
+    "payload",
+    "dedupe_key",
+    "created_at",
+)
+"""The columns of an inbound message's row in ``inquiry_message``, in the order :func:`_message_row` gives."""
+
+
+def _message_row(
+    inquiry_id: int, channel: Channel, kind: str, text: str, raw: str, key: str | None, now: datetime
+) -> tuple[Any, ...]:
+    """An inbound message's stored row (values as the ORM stores them; their lengths are checked at
+    intake: a message can join only an inquiry whose intake checked its sender)."""
+    return (inquiry_id, "in", channel.value, kind, text, raw, key, now)
+
+
+def _inbound(inquiry_id: int, message: InboundMessage, now: datetime) -> tuple[Any, ...]:
+    """A chat message joining an inquiry, as stored."""
+    return _message_row(
+        inquiry_id, message.channel, message.kind, message.text, message.raw, message.dedupe_key, now
     )
 
 
-def _inbound(inquiry_id: int, message: InboundMessage, now: datetime) -> InquiryMessage:
-    """A chat message joining an inquiry, as stored."""
-    return InquiryMessage.construct(
-        inquiry_id=inquiry_id,
-        direction="in",
-        channel=message.channel,
-        kind=message.kind,
-        text=message.text,
-        payload=message.raw,
-        dedupe_key=message.dedupe_key,
-        created_at=now,
+def _message(pending: PendingIntake, inquiry: Inquiry) -> tuple[Any, ...]:
+    request = pending.request
+    return _message_row(
+        inquiry.id,
+        request.channel,
+        request.message_kind,
+        request.content,
+        request.raw,
+        request.dedupe_key,
+        pending.now,
     )
 
 
@@ -405,6 +463,6 @@ def _receipt(pending: PendingIntake, inquiry: Inquiry) -> OutboxMessage:
     )
 
 
-def _event(pending: PendingIntake, inquiry: Inquiry) -> InquiryEvent:
+def _event(pending: PendingIntake, inquiry: Inquiry) -> tuple[Any, ...]:
     data = {"channel": pending.request.channel.value}
-    return audit_event(inquiry.id, "intake", pending.actor, "", State.RECEIVED, data, pending.now)
+    return event_row(inquiry.id, "intake", pending.actor, "", State.RECEIVED, data, pending.now)

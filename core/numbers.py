@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from tortoise.backends.base.client import BaseDBAsyncClient
+from core.batch_connection import BatchConnection
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 PREFIX = "WZ"
@@ -28,15 +28,15 @@ def case_day(now: datetime) -> str:
     return now.astimezone(BEIJING).strftime("%Y%m%d")
 
 
-async def next_case_numbers(connection: BaseDBAsyncClient, day: str, count: int) -> list[str]:
+async def next_case_numbers(connection: BatchConnection, day: str, count: int) -> list[str]:
     """Issue ``count`` consecutive numbers of ``day``; call inside the transaction that uses them."""
-    placeholder = ("$1", "$2") if connection.capabilities.dialect == "postgres" else ("?1", "?2")
+    placeholder = ("$1", "$2") if connection.dialect == "postgres" else ("?1", "?2")
     sql = (
         f"INSERT INTO case_counter (day, issued) VALUES ({placeholder[0]}, {placeholder[1]}) "
         f"ON CONFLICT (day) DO UPDATE SET issued = case_counter.issued + {placeholder[1]} RETURNING issued"
     )
-    rows = await connection.execute_query_dict(sql, [day, count])
-    last = int(rows[0]["issued"])
+    rows = (await connection.execute_query(sql, [day, count]))[1]
+    last = int(rows[0][0])
     return [f"{PREFIX}{day}-{n:05d}" for n in range(last - count + 1, last + 1)]
 
 

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from core.actions import HANDLERS, Change, Context, refusal
 from core.actors import Actor
 from core.audit import audit_event
+from core.batch_connection import BatchConnection, batch_transaction
 from core.deadlines import Deadline, DeadlineCalculator
 from core.errors import ConcurrentUpdate, CoreError, Forbidden, IllegalAction, InvalidInput, NotFound
 from core.group_commit import GroupCommit
@@ -32,6 +32,7 @@ from core.intake import (
     PendingIntake,
     StaleInquiries,
     Supplement,
+    load_inquiries,
     open_inquiry_ids,
     store_intakes,
     store_supplements,
@@ -166,6 +167,8 @@ class InquiryService:
         self._intakes: GroupCommit[PendingIntake, Inquiry] = GroupCommit(write_intakes)
         self._arrivals: GroupCommit[_Arrival, Reception | CoreError] = GroupCommit(self._file_arrivals)
         self._filed: OrderedDict[int, Inquiry] = OrderedDict()
+        self._latest: OrderedDict[tuple[Channel, str], tuple[int, datetime]] = OrderedDict()
+        """Per sender, the inquiry this process filed their latest message into, and when."""
 
     async def intake(self, request: IntakeRequest, actor: Actor) -> Inquiry:
         """Register a new inquiry in ``received`` with its first message and audit event.
@@ -272,27 +275,36 @@ class InquiryService:
         """File a batch of chat messages in one transaction: one outcome per message, in order."""
         stale: frozenset[int] = frozenset()
         while True:
+            recalled: set[int] = set()
             try:
-                async with in_transaction() as connection:
-                    outcomes = await self._file(connection, batch, stale)
+                async with batch_transaction() as connection:
+                    outcomes = await self._file(connection, batch, stale, recalled)
                 break
             except StaleInquiries as error:
-                # changed since read (screened, say): as after a lost compare-and-set in act(), the
-                # messages that were to join them open new inquiries instead
-                stale |= error.ids
-        for outcome in outcomes:
+                for inquiry_id in error.ids:
+                    self._filed.pop(inquiry_id, None)
+                # One recalled from memory may only have taken a message in another process: it is read
+                # again. One read from the database that changed since was changed for good (screened,
+                # say): as after a lost compare-and-set in act(), its messages open new inquiries.
+                stale |= error.ids - recalled
+        for outcome, arrival in zip(outcomes, batch, strict=True):
             if isinstance(outcome, Reception) and not outcome.repeated:
-                self._remember(outcome.inquiry)
+                self._remember(outcome.inquiry, arrival)
         return outcomes
 
     async def _file(
-        self, connection: BaseDBAsyncClient, batch: Sequence[_Arrival], stale: frozenset[int]
+        self,
+        connection: BatchConnection,
+        batch: Sequence[_Arrival],
+        stale: frozenset[int],
+        recalled: set[int],
     ) -> list[Reception | CoreError]:
+        """File ``batch`` on ``connection``; ``recalled`` collects the inquiries to join taken from memory."""
         now = self.clock()
         stored = await stored_inquiry_ids(connection, [a.key for a in batch])
         new = [a.message for a in batch if a.key not in stored]
-        targets = await self._open_inquiries(connection, new, now)
-        inquiries = await self._inquiries(set(stored.values()), dict(targets.values()))
+        targets = await self._open_inquiries(connection, new, now, recalled)
+        inquiries = await self._inquiries(connection, set(stored.values()), dict(targets.values()))
         versions = {i.id: i.version for i in inquiries.values()}
         joinable: dict[tuple[Channel, str], Inquiry | PendingIntake] = {
             who: inquiries[i]
@@ -349,21 +361,41 @@ class InquiryService:
         return plan
 
     async def _open_inquiries(
-        self, connection: BaseDBAsyncClient, messages: Sequence[InboundMessage], now: datetime
+        self,
+        connection: BatchConnection,
+        messages: Sequence[InboundMessage],
+        now: datetime,
+        recalled: set[int],
     ) -> dict[tuple[Channel, str], tuple[int, int]]:
-        """The inquiry each sender's message would join: (channel, sender) → its id and version."""
+        """The inquiry each sender's message would join: (channel, sender) → its id and version.
+
+        From memory when this process filed the sender's latest message, within the window, into an
+        inquiry still waiting for the desk as far as it knows (added to ``recalled``): the compare-and-set
+        that stores the join finds out if it has moved on since. Otherwise from the database.
+        """
         window = self.rules.join_window_minutes
         if window <= 0:
             return {}
         since = now - timedelta(minutes=window)
         found: dict[tuple[Channel, str], tuple[int, int]] = {}
-        for channel in {m.channel for m in messages}:
-            senders = {m.sender for m in messages if m.channel == channel}
+        unknown: dict[Channel, set[str]] = {}
+        for message in messages:
+            who = (message.channel, message.sender)
+            latest = self._latest.get(who)
+            remembered = self._filed.get(latest[0]) if latest is not None and latest[1] >= since else None
+            if remembered is not None and remembered.state == State.RECEIVED:
+                found[who] = (remembered.id, remembered.version)
+                recalled.add(remembered.id)
+            else:
+                unknown.setdefault(message.channel, set()).add(message.sender)
+        for channel, senders in unknown.items():
             open_ids = await open_inquiry_ids(connection, channel, senders, since)
             found |= {(channel, sender): found_id for sender, found_id in open_ids.items()}
         return found
 
-    async def _inquiries(self, ids: set[int], versions: Mapping[int, int]) -> dict[int, Inquiry]:
+    async def _inquiries(
+        self, connection: BatchConnection, ids: set[int], versions: Mapping[int, int]
+    ) -> dict[int, Inquiry]:
         """The inquiries ``ids`` and ``versions`` (id → version as stored) name, as copies to change:
         from memory when one was filed into lately and is still at that version, else read."""
         found: dict[int, Inquiry] = {}
@@ -372,17 +404,22 @@ class InquiryService:
             if remembered is not None and remembered.version == version:
                 found[inquiry_id] = copy.copy(remembered)
         if missing := (ids | versions.keys()) - found.keys():
-            found |= {inquiry.id: inquiry for inquiry in await Inquiry.filter(id__in=missing)}
+            found |= await load_inquiries(connection, missing)
         return found
 
-    def _remember(self, inquiry: Inquiry) -> None:
-        """Keep a copy of an inquiry just filed into, for the citizen's next message: reading it back
-        through the ORM costs about as much as the rest of filing that message. The copy is used only
-        while the stored inquiry is at the same version (every change to an inquiry moves it)."""
+    def _remember(self, inquiry: Inquiry, arrival: _Arrival) -> None:
+        """Keep a copy of an inquiry just filed into, and that it holds the sender's latest message, for
+        the citizen's next message: reading both back costs about as much as the rest of filing that
+        message. The copy is used only while the stored inquiry is at the same version (every change to
+        an inquiry moves it)."""
         self._filed[inquiry.id] = copy.copy(inquiry)
         self._filed.move_to_end(inquiry.id)
-        if len(self._filed) > REMEMBERED_INQUIRIES:
-            self._filed.popitem(last=False)
+        who = (arrival.message.channel, arrival.message.sender)
+        self._latest[who] = (inquiry.id, arrival.now)
+        self._latest.move_to_end(who)
+        for remembered in (self._filed, self._latest):
+            if len(remembered) > REMEMBERED_INQUIRIES:
+                remembered.popitem(last=False)
 
     async def _supplement(self, inquiry: Inquiry, message: InboundMessage, now: datetime) -> Supplement:
         """The citizen's SUPPLEMENT action on ``inquiry`` (in ``received``), applied to the copy in
