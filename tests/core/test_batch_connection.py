@@ -1,0 +1,103 @@
+"""The batch connection: on SQLite a connection of its own on the event loop's thread that never waits
+inside SQLite for the write lock, and checkpoints in a worker thread; on PostgreSQL Tortoise's own."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from typing import Any
+
+import pytest
+from tortoise.connection import get_connection
+
+import core.batch_connection as batch_connection
+from core.batch_connection import batch_transaction
+from core.models import CaseCounter
+
+pytestmark = pytest.mark.usefixtures("db")
+
+
+def sqlite_path() -> str:
+    client: Any = get_connection("default")
+    if client.capabilities.dialect != "sqlite":
+        pytest.skip("the loop-thread connection is SQLite's")
+    return str(client.filename)
+
+
+def mark(dialect: str) -> str:
+    return "$1" if dialect == "postgres" else "?1"
+
+
+async def count(connection: Any, day: str) -> None:
+    sql = f"INSERT INTO case_counter (day, issued) VALUES ({mark(connection.dialect)}, 1)"
+    await connection.execute_query(sql, [day])
+
+
+async def test_a_batch_is_committed_and_seen_through_the_orm() -> None:
+    async with batch_transaction() as connection:
+        await count(connection, "20261127")
+    assert await CaseCounter.filter(day="20261127").count() == 1
+
+
+async def test_a_batch_that_raises_leaves_nothing() -> None:
+    async def half_way() -> None:
+        async with batch_transaction() as connection:
+            await count(connection, "20261128")
+            raise RuntimeError("half-way")
+
+    with pytest.raises(RuntimeError):
+        await half_way()
+    assert not await CaseCounter.filter(day="20261128").exists()
+
+
+async def test_on_sqlite_a_batch_waits_on_the_loop_for_a_lock_another_connection_holds() -> None:
+    holder = sqlite3.connect(sqlite_path(), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.005)
+
+    ticking = asyncio.create_task(tick())
+    asyncio.get_running_loop().call_later(0.2, holder.execute, "COMMIT")
+    try:
+        async with batch_transaction() as connection:
+            await count(connection, "20261129")
+    finally:
+        ticking.cancel()
+        holder.close()
+    assert await CaseCounter.filter(day="20261129").exists()
+    assert ticks >= 10  # the event loop kept serving while the batch waited for the lock
+
+
+async def test_on_sqlite_a_batch_gives_up_on_a_lock_held_too_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch_connection, "LOCK_WAIT_SECONDS", 0.1)
+    holder = sqlite3.connect(sqlite_path(), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            async with batch_transaction() as connection:
+                await count(connection, "20261130")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+async def test_on_sqlite_the_log_is_checkpointed_in_a_worker_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = sqlite_path()
+    monkeypatch.setattr(batch_connection, "CHECKPOINT_SECONDS", 0.0)
+    on_loop = batch_connection._sqlite_on_loop(get_connection("default"))
+    assert on_loop is not None
+    for day in range(20261101, 20261111):
+        async with batch_transaction() as connection:
+            await count(connection, str(day))
+        # a commit starts a checkpoint unless one is still running
+        assert on_loop._checkpoint is not None
+        await on_loop._checkpoint
+    # a connection that reads the database file alone, not the log, finds every row there
+    with sqlite3.connect(f"file:{path}?immutable=1", uri=True) as file_only:
+        assert file_only.execute("SELECT COUNT(*) FROM case_counter").fetchone()[0] == 10
+    file_only.close()
