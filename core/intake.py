@@ -8,8 +8,10 @@ stored (or seen earlier in the same batch) gives back the inquiry it belongs to 
 Chat messages that join a citizen's open inquiry (the service's ``receive``) are stored here too, with
 a few statements per batch rather than the ORM's several per message: the lookups of stored dedupe keys
 and of open inquiries, one compare-and-set of the joined inquiries' versions, and one insert each for
-their messages and audit events. The hot statements are written here as SQL that SQLite and
-PostgreSQL both run, with the ORM's own conversions of the values.
+their messages and audit events. The statements are written here as SQL that SQLite and PostgreSQL
+both run, on the batch's connection (core.batch_connection), never through the ORM's models: the rows of
+messages and audit events, one or two per message, are tuples of the values as the ORM would store
+them (building and converting model objects cost more than the rest of filing a message).
 """
 
 from __future__ import annotations
