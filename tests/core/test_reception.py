@@ -104,6 +104,32 @@ async def test_a_screened_inquiry_is_not_joined(svc: InquiryService, make_staff:
     assert second.inquiry.id != first.id
 
 
+async def test_a_process_that_remembers_an_inquiry_another_process_joined_reads_it_again(
+    svc: InquiryService, clock: FakeClock
+) -> None:
+    other_process = InquiryService(svc.rules, svc.deadlines, clock=clock)
+    first = (await receive(svc, message("1"))).inquiry
+    assert (await receive(other_process, message("2"))).joined  # moves the version svc remembers
+    third = await receive(svc, message("3"))
+    assert third.joined
+    assert third.inquiry.id == first.id
+    assert await Inquiry.filter(citizen_id=first.citizen_id).count() == 1  # type: ignore[attr-defined]
+    assert (await Inquiry.get(id=first.id)).version == first.version + 2
+
+
+async def test_a_process_that_remembers_an_inquiry_another_process_screened_opens_a_new_one(
+    svc: InquiryService, clock: FakeClock, make_staff: Any
+) -> None:
+    other_process = InquiryService(svc.rules, svc.deadlines, clock=clock)
+    first = (await receive(svc, message("1"))).inquiry
+    desk = Actor.of_staff(await make_staff("desk", "desk"))
+    await other_process.act(first.number, "dispatch", desk, {"unit": "cgj"})
+    second = await receive(svc, message("2"))
+    assert not second.joined
+    assert second.inquiry.id != first.id
+    assert (await Inquiry.get(id=first.id)).state == State.DISPATCHED
+
+
 async def test_another_citizen_never_joins(svc: InquiryService) -> None:
     first = (await receive(svc, message("1"))).inquiry
     other = await receive(svc, message("1", sender="oUser2"))  # the same MsgId from someone else
