@@ -47,8 +47,12 @@ class BatchConnection(Protocol):
     dialect: str
     """``sqlite`` or ``postgres``: the placeholder style and SQL dialect of the statements."""
 
-    async def execute_query(self, sql: str, values: Sequence[Any]) -> tuple[int, Sequence[Row]]:
-        """Run one statement: the rows changed (or returned), and the rows returned."""
+    async def execute(self, sql: str, values: Sequence[Any]) -> int:
+        """Run a statement that returns no rows; how many rows it changed."""
+        ...
+
+    async def fetch(self, sql: str, values: Sequence[Any]) -> Sequence[Row]:
+        """Run a query (or a statement with ``RETURNING``): the rows it returns."""
         ...
 
 
@@ -59,8 +63,12 @@ class _TortoiseBatch:
         self._client = client
         self.dialect: str = client.capabilities.dialect
 
-    async def execute_query(self, sql: str, values: Sequence[Any]) -> tuple[int, Sequence[Row]]:
-        return await self._client.execute_query(sql, list(values))
+    async def execute(self, sql: str, values: Sequence[Any]) -> int:
+        return (await self._client.execute_query(sql, list(values)))[0]
+
+    async def fetch(self, sql: str, values: Sequence[Any]) -> Sequence[Row]:
+        # execute_query() leaves out what an INSERT returns on PostgreSQL
+        return [tuple(row.values()) for row in await self._client.execute_query_dict(sql, list(values))]
 
 
 class _SqliteOnLoop:
@@ -103,10 +111,11 @@ class _SqliteOnLoop:
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.02)
 
-    async def execute_query(self, sql: str, values: Sequence[Any]) -> tuple[int, Sequence[Row]]:
-        cursor = self._db.execute(sql, values)
-        rows = cursor.fetchall()
-        return (cursor.rowcount if cursor.rowcount >= 0 else len(rows)), rows
+    async def execute(self, sql: str, values: Sequence[Any]) -> int:
+        return self._db.execute(sql, values).rowcount
+
+    async def fetch(self, sql: str, values: Sequence[Any]) -> Sequence[Row]:
+        return self._db.execute(sql, values).fetchall()
 
     def _checkpoint_soon(self) -> None:
         """Start a checkpoint in a worker thread if none ran for a while and none is running."""

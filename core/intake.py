@@ -97,10 +97,8 @@ async def store_intakes(connection: BatchConnection, batch: Sequence[PendingInta
     if rows:
         await _insert(connection, rows)
         marks = ", ".join(_marks(connection, len(numbers)))
-        found = await connection.execute_query(
-            f"SELECT number, id FROM inquiry WHERE number IN ({marks})", numbers
-        )
-        ids = dict(found[1])
+        found = await connection.fetch(f"SELECT number, id FROM inquiry WHERE number IN ({marks})", numbers)
+        ids = dict(found)
         for row in rows:
             row.id = ids[row.number]
             row._saved_in_db = True
@@ -158,7 +156,7 @@ async def stored_inquiry_ids(connection: BatchConnection, keys: Sequence[str]) -
         return {}
     marks = ", ".join(_marks(connection, len(keys)))
     sql = f"SELECT dedupe_key, inquiry_id FROM inquiry_message WHERE dedupe_key IN ({marks})"
-    return {row[0]: row[1] for row in (await connection.execute_query(sql, list(keys)))[1]}
+    return {row[0]: row[1] for row in await connection.fetch(sql, list(keys))}
 
 
 async def open_inquiry_ids(
@@ -182,7 +180,7 @@ async def open_inquiry_ids(
     )
     values = [channel.value, State.RECEIVED.value, "intake", "supplement", since, *senders]
     latest: dict[str, tuple[int, int, int]] = {}
-    for sender, inquiry_id, version, last in (await connection.execute_query(sql, values))[1]:
+    for sender, inquiry_id, version, last in await connection.fetch(sql, values):
         if sender not in latest or last > latest[sender][0]:
             latest[sender] = (last, inquiry_id, version)
     return {sender: (inquiry_id, version) for sender, (_, inquiry_id, version) in latest.items()}
@@ -249,16 +247,16 @@ async def _set_versions(
     where = " OR ".join(f"(id = {i} AND version = {v})" for i, v in zip(keys[::2], keys[1::2], strict=True))
     for inquiry in inquiries:
         values += [inquiry.id, versions[inquiry.id]]
-    updated, _ = await connection.execute_query(f"UPDATE inquiry SET {', '.join(sets)} WHERE {where}", values)
+    updated = await connection.execute(f"UPDATE inquiry SET {', '.join(sets)} WHERE {where}", values)
     if updated == len(inquiries):
         return set()
     # Rare: find the ones someone else changed. (Counting rather than RETURNING the updated ids keeps
     # the statement to one step of SQLite's, which matters under load; see _insert.)
     ids = [inquiry.id for inquiry in inquiries]
-    found = await connection.execute_query(
+    found = await connection.fetch(
         f"SELECT id, version FROM inquiry WHERE id IN ({', '.join(_marks(connection, len(ids)))})", ids
     )
-    stale = {row[0] for row in found[1] if row[1] != versions[row[0]] + joins}
+    stale = {row[0] for row in found if row[1] != versions[row[0]] + joins}
     return stale or set(ids)
 
 
@@ -299,7 +297,7 @@ async def _insert_rows(
     tuples = ", ".join(f"({', '.join(marks[i : i + width])})" for i in range(0, len(marks), width))
     names = ", ".join(f'"{column}"' for column in columns)
     values = [value for row in rows for value in row]
-    await connection.execute_query(f'INSERT INTO "{table}" ({names}) VALUES {tuples}', values)
+    await connection.execute(f'INSERT INTO "{table}" ({names}) VALUES {tuples}', values)
 
 
 async def _stored_by_dedupe_key(connection: BatchConnection, keys: list[str]) -> dict[str, Inquiry]:
@@ -318,11 +316,11 @@ async def load_inquiries(connection: BatchConnection, ids: Collection[int]) -> d
     names = list(meta.fields_db_projection)
     columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
     marks = ", ".join(_marks(connection, len(ids)))
-    found = await connection.execute_query(f"SELECT {columns} FROM inquiry WHERE id IN ({marks})", list(ids))
+    found = await connection.fetch(f"SELECT {columns} FROM inquiry WHERE id IN ({marks})", list(ids))
     convert = [meta.fields_map[name].to_python_value for name in names]
     inquiries = (
         Inquiry.construct(_saved_in_db=True, **{n: c(v) for n, c, v in zip(names, convert, row, strict=True)})
-        for row in found[1]
+        for row in found
     )
     return {inquiry.id: inquiry for inquiry in inquiries}
 
@@ -346,7 +344,7 @@ async def _citizen_ids(connection: BatchConnection, requests: Sequence[IntakeReq
             "SELECT external_id, citizen_id FROM citizen_identity "
             f"WHERE channel = {marks[0]} AND external_id IN ({', '.join(marks[1:])})"
         )
-        rows = (await connection.execute_query(sql, [channel.value, *identities]))[1]
+        rows = await connection.fetch(sql, [channel.value, *identities])
         known |= {(channel, external_id): citizen_id for external_id, citizen_id in rows}
     found: list[int | None] = []
     for request in requests:
@@ -363,12 +361,12 @@ async def _citizen_ids(connection: BatchConnection, requests: Sequence[IntakeReq
 async def _new_citizen(connection: BatchConnection, request: IntakeRequest) -> int:
     """A citizen first heard from through ``request``, with their identity on its channel; their id."""
     marks = ", ".join(_marks(connection, 3))
-    made = await connection.execute_query(
+    made = await connection.fetch(
         f"INSERT INTO citizen (name, phone, created_at) VALUES ({marks}) RETURNING id",
         [request.contact_name, request.contact_phone, datetime.now(UTC)],
     )
-    citizen: int = made[1][0][0]
-    await connection.execute_query(
+    citizen: int = made[0][0]
+    await connection.execute(
         f"INSERT INTO citizen_identity (citizen_id, channel, external_id) VALUES ({marks})",
         [citizen, request.channel.value, request.identity],
     )

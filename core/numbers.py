@@ -35,7 +35,7 @@ async def next_case_numbers(connection: BatchConnection, day: str, count: int) -
         f"INSERT INTO case_counter (day, issued) VALUES ({placeholder[0]}, {placeholder[1]}) "
         f"ON CONFLICT (day) DO UPDATE SET issued = case_counter.issued + {placeholder[1]} RETURNING issued"
     )
-    rows = (await connection.execute_query(sql, [day, count]))[1]
+    rows = await connection.fetch(sql, [day, count])
     last = int(rows[0][0])
     return [f"{PREFIX}{day}-{n:05d}" for n in range(last - count + 1, last + 1)]
 

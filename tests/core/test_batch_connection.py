@@ -30,7 +30,7 @@ def mark(dialect: str) -> str:
 
 async def count(connection: Any, day: str) -> None:
     sql = f"INSERT INTO case_counter (day, issued) VALUES ({mark(connection.dialect)}, 1)"
-    await connection.execute_query(sql, [day])
+    await connection.execute(sql, [day])
 
 
 async def test_a_batch_is_committed_and_seen_through_the_orm() -> None:
