@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,42 +21,40 @@ EVENT_COLUMNS = (
     "data",
     "created_at",
 )
-"""The columns of ``inquiry_event``, in the order :func:`event_row` gives them."""
+"""The columns of ``inquiry_event``, in the order :meth:`AuditEvent.row` gives them."""
 _encode_data = InquiryEvent._meta.fields_map["data"].to_db_value
 
 
-def audit_event(
-    inquiry_id: int,
-    action: str,
-    actor: Actor,
-    from_state: str,
-    to_state: str,
-    data: Mapping[str, Any],
-    now: datetime,
-) -> InquiryEvent:
-    """The event, not yet saved: ``await event.save()``, or bulk-insert many."""
-    return InquiryEvent.construct(
-        inquiry_id=inquiry_id,
-        action=action,
-        actor_kind=actor.kind,
-        actor_id=actor.staff_id,
-        actor_name=actor.name,
-        from_state=from_state,
-        to_state=to_state,
-        data=dict(data),
-        created_at=now,
-    )
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """An event of the trail, not yet stored: one at a time as :meth:`model` (``.save()`` it), many at
+    once as :meth:`row` (core.intake inserts the rows of a batch together)."""
 
+    inquiry_id: int
+    action: str
+    actor: Actor
+    from_state: str
+    to_state: str
+    data: Mapping[str, Any]
+    at: datetime
 
-def event_row(
-    inquiry_id: int,
-    action: str,
-    actor: Actor,
-    from_state: str,
-    to_state: str,
-    data: Mapping[str, Any],
-    now: datetime,
-) -> tuple[Any, ...]:
-    """:func:`audit_event` as the row stored, for inserting many at once (core.intake)."""
-    encoded = _encode_data(dict(data), InquiryEvent)
-    return (inquiry_id, action, actor.kind, actor.staff_id, actor.name, from_state, to_state, encoded, now)
+    def model(self) -> InquiryEvent:
+        return InquiryEvent.construct(**dict(zip(EVENT_COLUMNS, self._values(dict(self.data)), strict=True)))
+
+    def row(self) -> tuple[Any, ...]:
+        """The values as stored, in the order of :data:`EVENT_COLUMNS`."""
+        return self._values(_encode_data(dict(self.data), InquiryEvent))
+
+    def _values(self, data: Any) -> tuple[Any, ...]:
+        actor = self.actor
+        return (
+            self.inquiry_id,
+            self.action,
+            actor.kind,
+            actor.staff_id,
+            actor.name,
+            self.from_state,
+            self.to_state,
+            data,
+            self.at,
+        )

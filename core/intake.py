@@ -25,7 +25,7 @@ from typing import Any
 from tortoise.models import Model
 
 from core.actors import Actor
-from core.audit import EVENT_COLUMNS, event_row
+from core.audit import EVENT_COLUMNS, AuditEvent
 from core.batch_connection import BatchConnection, batch_transaction
 from core.deadlines import Deadline
 from core.messages import InboundMessage
@@ -216,7 +216,7 @@ async def store_supplements(
     messages = [_inbound(s.inquiry.id, s.message, s.now) for s in supplements]
     await _insert_rows(connection, "inquiry_message", MESSAGE_COLUMNS, messages)
     events = [
-        event_row(s.inquiry.id, "supplement", s.actor, State.RECEIVED, State.RECEIVED, s.event, s.now)
+        AuditEvent(s.inquiry.id, "supplement", s.actor, State.RECEIVED, State.RECEIVED, s.event, s.now).row()
         for s in supplements
     ]
     await _insert_rows(connection, "inquiry_event", EVENT_COLUMNS, events)
@@ -465,4 +465,4 @@ def _receipt(pending: PendingIntake, inquiry: Inquiry) -> OutboxMessage:
 
 def _event(pending: PendingIntake, inquiry: Inquiry) -> tuple[Any, ...]:
     data = {"channel": pending.request.channel.value}
-    return event_row(inquiry.id, "intake", pending.actor, "", State.RECEIVED, data, pending.now)
+    return AuditEvent(inquiry.id, "intake", pending.actor, "", State.RECEIVED, data, pending.now).row()

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from core import retry
 from core.actors import Actor
-from core.audit import audit_event
+from core.audit import AuditEvent
 from core.models import OutboxMessage
 
 
@@ -59,4 +59,4 @@ async def _failure_event(message: OutboxMessage, now: datetime, error: str) -> N
         "attempts": message.attempts,
     }
     inquiry_id = message.inquiry_id  # type: ignore[attr-defined]
-    await audit_event(inquiry_id, "delivery-failed", Actor.system(), "", "", data, now).save()
+    await AuditEvent(inquiry_id, "delivery-failed", Actor.system(), "", "", data, now).model().save()

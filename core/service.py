@@ -22,7 +22,7 @@ from tortoise.transactions import in_transaction
 
 from core.actions import HANDLERS, Change, Context, refusal
 from core.actors import Actor
-from core.audit import audit_event
+from core.audit import AuditEvent
 from core.batch_connection import BatchConnection, batch_transaction
 from core.deadlines import Deadline, DeadlineCalculator
 from core.errors import ConcurrentUpdate, CoreError, Forbidden, IllegalAction, InvalidInput, NotFound
@@ -474,7 +474,7 @@ class InquiryService:
                 )
                 if updated:
                     data = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in fields.items()}
-                    event = audit_event(
+                    event = AuditEvent(
                         inquiry.id,
                         "recompute-deadlines",
                         Actor.system(),
@@ -483,7 +483,7 @@ class InquiryService:
                         data,
                         now,
                     )
-                    await event.save()
+                    await event.model().save()
                     moved += 1
         return moved
 
@@ -531,7 +531,8 @@ class InquiryService:
                 )
                 if updated == 0:
                     raise ConcurrentUpdate("该诉求刚被他人更新，请刷新后重试")
-            await audit_event(inquiry.id, action.value, actor, from_state, to_state, change.event, now).save()
+            event = AuditEvent(inquiry.id, action.value, actor, from_state, to_state, change.event, now)
+            await event.model().save()
             if change.outbound:
                 await self._owe(inquiry, action, change.outbound, now)
                 await InquiryMessage.create(

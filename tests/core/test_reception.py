@@ -95,13 +95,21 @@ async def test_messages_within_the_window_join_and_later_ones_open_a_new_inquiry
     assert later.inquiry.id != first.id
 
 
-async def test_a_screened_inquiry_is_not_joined(svc: InquiryService, make_staff: Any) -> None:
+@pytest.mark.parametrize("screened_by", ["this process", "another process"])
+async def test_a_screened_inquiry_is_not_joined(
+    svc: InquiryService, clock: FakeClock, make_staff: Any, screened_by: str
+) -> None:
+    # another process: this one remembers the inquiry as still waiting, at the version it filed
+    desk_service = (
+        svc if screened_by == "this process" else InquiryService(svc.rules, svc.deadlines, clock=clock)
+    )
     first = (await receive(svc, message("1"))).inquiry
     desk = Actor.of_staff(await make_staff("desk", "desk"))
-    await svc.act(first.number, "dispatch", desk, {"unit": "cgj"})
+    await desk_service.act(first.number, "dispatch", desk, {"unit": "cgj"})
     second = await receive(svc, message("2"))
     assert not second.joined
     assert second.inquiry.id != first.id
+    assert (await Inquiry.get(id=first.id)).state == State.DISPATCHED
 
 
 async def test_a_process_that_remembers_an_inquiry_another_process_joined_reads_it_again(
@@ -115,19 +123,6 @@ async def test_a_process_that_remembers_an_inquiry_another_process_joined_reads_
     assert third.inquiry.id == first.id
     assert await Inquiry.filter(citizen_id=first.citizen_id).count() == 1  # type: ignore[attr-defined]
     assert (await Inquiry.get(id=first.id)).version == first.version + 2
-
-
-async def test_a_process_that_remembers_an_inquiry_another_process_screened_opens_a_new_one(
-    svc: InquiryService, clock: FakeClock, make_staff: Any
-) -> None:
-    other_process = InquiryService(svc.rules, svc.deadlines, clock=clock)
-    first = (await receive(svc, message("1"))).inquiry
-    desk = Actor.of_staff(await make_staff("desk", "desk"))
-    await other_process.act(first.number, "dispatch", desk, {"unit": "cgj"})
-    second = await receive(svc, message("2"))
-    assert not second.joined
-    assert second.inquiry.id != first.id
-    assert (await Inquiry.get(id=first.id)).state == State.DISPATCHED
 
 
 async def test_another_citizen_never_joins(svc: InquiryService) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.actors import Actor
-from core.audit import audit_event
+from core.audit import AuditEvent
 from core.models import Inquiry, Staff
 from core.service import InquiryService
 from gateway.inbox.notifications import PER_PAGE
@@ -89,7 +89,7 @@ async def test_the_desk_hears_of_returns_extensions_unsatisfied_ratings_and_fail
     inquiry = await Inquiry.get(number=pleased)
     data = {"channel": "wechat", "kind": "reply", "error": "48001 api unauthorized", "attempts": 5}
     now = datetime.now(UTC)
-    await audit_event(inquiry.id, "delivery-failed", Actor.system(), "", "", data, now).save()
+    await AuditEvent(inquiry.id, "delivery-failed", Actor.system(), "", "", data, now).model().save()
     await inbox.sign_in("desk1")
 
     html = listed(await page(inbox))
@@ -107,7 +107,7 @@ async def test_supervisors_hear_of_escalations(
     number = await seed_inquiry("超期未签收", unit="rsj")
     inquiry = await Inquiry.get(number=number)
     now = datetime.now(UTC)
-    await audit_event(inquiry.id, "supervise", Actor.system(), "", "", {"level": 1}, now).save()
+    await AuditEvent(inquiry.id, "supervise", Actor.system(), "", "", {"level": 1}, now).model().save()
     await inbox.sign_in("supervisor1")
     html = listed(await page(inbox))
     assert "督办" in html
