@@ -3,12 +3,55 @@ with backoff. Delivery is at-least-once; WeChat's template API deduplicates on `
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from core import retry
 from core.actors import Actor
 from core.audit import AuditEvent
-from core.models import OutboxMessage
+from core.models import Inquiry, InquiryMessage, OutboxMessage
+
+
+class DeliveryFailed(Exception):
+    """A channel could not deliver a message: ``reason`` goes to staff; a ``retryable`` failure is
+    attempted again later (with backoff), any other at once marks the message failed."""
+
+    def __init__(self, reason: str, *, retryable: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+Attempt = Callable[[OutboxMessage, Inquiry, datetime], Awaitable[str | None]]
+"""A channel's delivery of one message of an inquiry: the platform's id for it (when the platform gives
+one, to match later delivery reports), or :class:`DeliveryFailed`."""
+
+
+async def drain(channel: str, attempt: Attempt, now: datetime, limit: int = 50) -> int:
+    """Attempt every due message of ``channel`` once; returns how many were delivered."""
+    sent = 0
+    for message in await due(channel, now, limit):
+        if not await claim(message, now):
+            continue  # another process has it
+        inquiry = await Inquiry.get(id=message.inquiry_id)  # type: ignore[attr-defined]
+        try:
+            platform_id = await attempt(message, inquiry, now)
+        except DeliveryFailed as failure:
+            await failed(message, now, failure.reason, retryable=failure.retryable)
+            continue
+        await delivered(message, now, platform_id)
+        sent += 1
+    return sent
+
+
+async def last_heard(inquiry_id: int) -> datetime | None:
+    """When the citizen last wrote on the inquiry (a platform's reply window runs from then)."""
+    latest = (
+        await InquiryMessage.filter(inquiry_id=inquiry_id, direction="in")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return latest.created_at if latest is not None else None
 
 
 async def due(channel: str, now: datetime, limit: int = 50) -> list[OutboxMessage]:

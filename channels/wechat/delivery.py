@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from channels.links import case_link
 from channels.wechat.api import WeChatApi, WeChatApiError
 from core import outbox
-from core.models import Inquiry, InquiryMessage, OutboxMessage
+from core.models import Inquiry, OutboxMessage
 from core.numbers import BEIJING
 from core.vocab import Channel
 
@@ -76,23 +76,16 @@ class WeChatDelivery:
         )
         return str(msgid)
 
+    async def attempt(self, message: OutboxMessage, inquiry: Inquiry, now: datetime) -> str | None:
+        """:meth:`deliver`, as the outbox drain attempts a message (core.outbox.Attempt)."""
+        try:
+            return await self.deliver(message, inquiry, await outbox.last_heard(inquiry.id), now)
+        except WeChatApiError as error:
+            raise outbox.DeliveryFailed(
+                f"{error.errcode} {error.errmsg}", retryable=error.retryable
+            ) from error
+
 
 async def drain(delivery: WeChatDelivery, now: datetime, limit: int = 50) -> int:
     """Attempt every due WeChat message once; returns how many were delivered."""
-    sent = 0
-    for message in await outbox.due(Channel.WECHAT, now, limit):
-        if not await outbox.claim(message, now):
-            continue  # another process has it
-        inquiry = await Inquiry.get(id=message.inquiry_id)  # type: ignore[attr-defined]
-        latest = (
-            await InquiryMessage.filter(inquiry_id=inquiry.id, direction="in").order_by("-created_at").first()
-        )
-        last_heard = latest.created_at if latest is not None else None
-        try:
-            platform_id = await delivery.deliver(message, inquiry, last_heard, now)
-        except WeChatApiError as error:
-            await outbox.failed(message, now, f"{error.errcode} {error.errmsg}", retryable=error.retryable)
-            continue
-        await outbox.delivered(message, now, platform_id)
-        sent += 1
-    return sent
+    return await outbox.drain(Channel.WECHAT, delivery.attempt, now, limit)

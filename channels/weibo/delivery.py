@@ -95,13 +95,26 @@ class WeiboDelivery:
             text = f"【诉求进展】{inquiry.number}：{message.text}"
         return fit(text, MESSAGE_LIMIT)
 
+    async def attempt(self, message: OutboxMessage, inquiry: Inquiry, now: datetime) -> str | None:
+        """:meth:`deliver`, as the outbox drain attempts a message (core.outbox.Attempt)."""
+        origin = (
+            await InquiryMessage.filter(inquiry_id=inquiry.id, direction="in")
+            .order_by("created_at", "id")
+            .first()
+        )
+        try:
+            if origin is None:
+                raise Undeliverable("no inbound Weibo message to reply to")
+            return await self.deliver(message, inquiry, origin, now)
+        except Undeliverable as error:
+            raise outbox.DeliveryFailed(str(error), retryable=False) from error
+        except WeiboApiError as error:
+            if error.duplicate:  # 20019: an earlier attempt already posted this very text
+                return None
+            raise outbox.DeliveryFailed(f"{error.code} {error.message}", retryable=error.retryable) from error
+
     async def deliver(
-        self,
-        message: OutboxMessage,
-        inquiry: Inquiry,
-        origin: InquiryMessage,
-        last_heard: datetime | None,
-        now: datetime,
+        self, message: OutboxMessage, inquiry: Inquiry, origin: InquiryMessage, now: datetime
     ) -> str | None:
         """Send ``message`` where ``origin`` came from; returns the id of the comment when Weibo gives one.
 
@@ -109,6 +122,7 @@ class WeiboDelivery:
         """
         target = mention_target(origin)
         if target is None:
+            last_heard = await outbox.last_heard(inquiry.id)  # private replies only: comments have no window
             if last_heard is None or now - last_heard >= WINDOW:
                 raise Undeliverable("48-hour reply window closed: the citizen has not written since")
             await self.api.reply_message(message.recipient, self.private_text(message, inquiry))
@@ -141,30 +155,7 @@ def mention_target(origin: InquiryMessage) -> MentionTarget | None:
 
 async def drain(delivery: WeiboDelivery, now: datetime, limit: int = 50) -> int:
     """Attempt every due Weibo message once; returns how many were delivered."""
-    sent = 0
-    for message in await outbox.due(Channel.WEIBO, now, limit):
-        if not await outbox.claim(message, now):
-            continue  # another process has it
-        inquiry = await Inquiry.get(id=message.inquiry_id)  # type: ignore[attr-defined]
-        inbound = InquiryMessage.filter(inquiry_id=inquiry.id, direction="in")
-        origin = await inbound.order_by("created_at", "id").first()
-        latest = await inbound.order_by("-created_at", "-id").first()
-        try:
-            if origin is None:
-                raise Undeliverable("no inbound Weibo message to reply to")
-            last_heard = latest.created_at if latest is not None else None
-            platform_id = await delivery.deliver(message, inquiry, origin, last_heard, now)
-        except Undeliverable as error:
-            await outbox.failed(message, now, str(error), retryable=False)
-            continue
-        except WeiboApiError as error:
-            if not error.duplicate:  # 20019: an earlier attempt already posted this very text
-                await outbox.failed(message, now, f"{error.code} {error.message}", retryable=error.retryable)
-                continue
-            platform_id = None
-        await outbox.delivered(message, now, platform_id)
-        sent += 1
-    return sent
+    return await outbox.drain(Channel.WEIBO, delivery.attempt, now, limit)
 
 
 def _framed(prefix: str, body: str, suffix: str) -> str:
