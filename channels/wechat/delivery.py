@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from channels.chat.outbound import ANSWERS, full_text
 from channels.links import case_link
 from channels.wechat.api import WeChatApi, WeChatApiError
 from core import outbox
@@ -20,7 +21,6 @@ from core.vocab import Channel
 
 WINDOW = timedelta(hours=48)
 WINDOW_CLOSED = 45015
-ANSWERS = frozenset({"reply", "answer-directly"})
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,7 @@ class WeChatDelivery:
         self.options = options
 
     def text(self, message: OutboxMessage, inquiry: Inquiry) -> str:
-        if message.kind in ANSWERS:
-            return self.options.templates["answer"].format(
-                number=inquiry.number, answer=message.text, signature=inquiry.reply_signature
-            )
-        return f"【诉求进展】{inquiry.number}：{message.text}"
+        return full_text(self.options.templates, message.kind, message.text, inquiry)
 
     async def deliver(
         self, message: OutboxMessage, inquiry: Inquiry, last_heard: datetime | None, now: datetime

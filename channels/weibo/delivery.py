@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from channels.chat.outbound import ANSWERS, full_text
 from channels.links import case_link
 from channels.weibo.api import WeiboApi, WeiboApiError
 from channels.weibo.inbound import MentionTarget, comment_mention, item_id, status_mention
@@ -27,7 +28,6 @@ from core.vocab import Channel
 
 WINDOW = timedelta(hours=48)
 """How long after the citizen's last private message a fans-service reply may be sent."""
-ANSWERS = frozenset({"reply", "answer-directly"})
 RECEIPT = "receipt"
 STATUS_KEY = "weibo:status:"
 COMMENT_KEY = "weibo:comment:"
@@ -87,12 +87,8 @@ class WeiboDelivery:
         templates = self.options.templates
         if message.kind == RECEIPT:
             text = templates["weibo_receipt"].format(number=inquiry.number, link=self.link(inquiry))
-        elif message.kind in ANSWERS:
-            text = templates["answer"].format(
-                number=inquiry.number, answer=message.text, signature=inquiry.reply_signature
-            )
         else:
-            text = f"【诉求进展】{inquiry.number}：{message.text}"
+            text = full_text(templates, message.kind, message.text, inquiry)
         return fit(text, MESSAGE_LIMIT)
 
     async def attempt(self, message: OutboxMessage, inquiry: Inquiry, now: datetime) -> str | None:
