@@ -23,6 +23,7 @@ from core.vocab import UNIT_ROLES, Role
 from gateway.app import build_service, create_app
 from gateway.auth import MIN_PASSWORD_LENGTH, hash_password
 from gateway.db import DatabaseNotReady, apply_migrations, open_database
+from gateway.heap import settle_heap
 from gateway.observability import configure_logging
 from gateway.settings import ConfigError, Settings, load_settings
 from gateway.units import UnitFileError, read_units_file, sync_units
@@ -101,7 +102,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
     port = settings.server.port if args.port is None else args.port
     build_service(settings)  # bad calendar or office hours: fail before binding the port
     _check_migrated(settings)
-    web.run_app(create_app(settings), host=host, port=port, print=None, access_log=None, loop=_serving_loop())
+    app = create_app(settings)
+    app.on_startup.append(settle_heap)  # last: after everything start-up makes
+    web.run_app(app, host=host, port=port, print=None, access_log=None, loop=_serving_loop())
 
 
 def _serving_loop() -> asyncio.AbstractEventLoop:
