@@ -22,7 +22,7 @@ EVENT_COLUMNS = (
     "created_at",
 )
 """The columns of ``inquiry_event``, in the order :meth:`AuditEvent.row` gives them."""
-_encode_data = InquiryEvent._meta.fields_map["data"].to_db_value
+_encode_data = InquiryEvent._meta.fields_map["data"].encoder  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ class AuditEvent:
 
     def row(self) -> tuple[Any, ...]:
         """The values as stored, in the order of :data:`EVENT_COLUMNS`."""
-        return self._values(_encode_data(dict(self.data), InquiryEvent))
+        return self._values(_encode_data(dict(self.data)))
 
     def _values(self, data: Any) -> tuple[Any, ...]:
         actor = self.actor

@@ -16,6 +16,7 @@ them (building and converting model objects cost more than the rest of filing a 
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -260,10 +261,22 @@ async def _set_versions(
     return stale or set(ids)
 
 
-def _marks(connection: BatchConnection, count: int) -> list[str]:
+def _marks(connection: BatchConnection, count: int) -> tuple[str, ...]:
     """``count`` numbered parameter placeholders in the connection's dialect."""
-    mark = "$" if connection.dialect == "postgres" else "?"
-    return [f"{mark}{n}" for n in range(1, count + 1)]
+    return _placeholders(connection.dialect, count)
+
+
+@functools.lru_cache(maxsize=256)
+def _placeholders(dialect: str, count: int) -> tuple[str, ...]:
+    mark = "$" if dialect == "postgres" else "?"
+    return tuple(f"{mark}{n}" for n in range(1, count + 1))
+
+
+@functools.lru_cache(maxsize=256)
+def _values_clause(dialect: str, width: int, rows: int) -> str:
+    """``(?1, ?2), (?3, ?4), ...``: the VALUES of a multi-row INSERT of ``rows`` rows, made once per shape."""
+    marks = _placeholders(dialect, width * rows)
+    return ", ".join(f"({', '.join(marks[i : i + width])})" for i in range(0, len(marks), width))
 
 
 async def _insert(connection: BatchConnection, rows: Sequence[Model]) -> None:
@@ -292,9 +305,7 @@ async def _insert_rows(
     """
     if not rows:
         return
-    width = len(columns)
-    marks = _marks(connection, width * len(rows))
-    tuples = ", ".join(f"({', '.join(marks[i : i + width])})" for i in range(0, len(marks), width))
+    tuples = _values_clause(connection.dialect, len(columns), len(rows))
     names = ", ".join(f'"{column}"' for column in columns)
     values = [value for row in rows for value in row]
     await connection.execute(f'INSERT INTO "{table}" ({names}) VALUES {tuples}', values)

@@ -408,11 +408,12 @@ class InquiryService:
         return found
 
     def _remember(self, inquiry: Inquiry, arrival: _Arrival) -> None:
-        """Keep a copy of an inquiry just filed into, and that it holds the sender's latest message, for
-        the citizen's next message: reading both back costs about as much as the rest of filing that
-        message. The copy is used only while the stored inquiry is at the same version (every change to
-        an inquiry moves it)."""
-        self._filed[inquiry.id] = copy.copy(inquiry)
+        """Keep an inquiry just filed into, as committed, and that it holds the sender's latest message,
+        for the citizen's next message: reading both back costs about as much as the rest of filing that
+        message. It is used only while the stored inquiry is at the same version (every change to an
+        inquiry moves it), and only through copies (:meth:`_inquiries`), so a batch that fails leaves it
+        as it was; the callers that get it from :meth:`receive` only read it."""
+        self._filed[inquiry.id] = inquiry
         self._filed.move_to_end(inquiry.id)
         who = (arrival.message.channel, arrival.message.sender)
         self._latest[who] = (inquiry.id, arrival.now)
