@@ -24,7 +24,7 @@ from core.vocab import KIND_LABELS, ROLE_LABELS, Channel, Kind
 from gateway import serialize
 from gateway.auth import authenticate, issue_token, staff_for_token
 from gateway.health import channel_statuses
-from gateway.inquiry_filters import parse_filters
+from gateway.inquiry_filters import parse_filters, storable_text
 from gateway.keys import actor_key, service_key, settings_key, staff_key
 from gateway.openapi import openapi_document
 
@@ -142,11 +142,7 @@ def _storable(value: Any) -> bool:
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            if "\x00" in item:
-                return False
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
+            if not storable_text(item):
                 return False
         elif isinstance(item, dict):
             stack.extend(item)

@@ -114,7 +114,7 @@ async def parse_filters(query: Mapping[str, str], rules: Rules) -> InquiryFilter
         raise InvalidInput(f"搜索词不能超过 {MAX_QUERY} 字")
     if 0 < len(q) < MIN_QUERY:
         raise InvalidInput(f"搜索词至少 {MIN_QUERY} 个字：单个字出现在太多诉求里，请输入词语或诉求编号")
-    if not _storable(q):
+    if not storable_text(q):
         raise InvalidInput("搜索词含有无效字符")
     return InquiryFilters(
         state=_enum(query, "state", State),
@@ -248,8 +248,9 @@ def _beijing_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=BEIJING).astimezone(dt.UTC)
 
 
-def _storable(text: str) -> bool:
-    """Whether ``text`` can be a query parameter of either database: no NUL, no lone surrogate."""
+def storable_text(text: str) -> bool:
+    """Whether ``text`` can be stored or be a query parameter on either database: no NUL (PostgreSQL
+    refuses it in text), no lone surrogate such as "\\ud800" (not encodable as UTF-8)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
