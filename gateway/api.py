@@ -16,6 +16,7 @@ from aiohttp.typedefs import Handler
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from channels.web.forms import whole_number
 from core.actors import Actor
 from core.errors import ConcurrentUpdate, CoreError, Forbidden, IllegalAction, InvalidInput, NotFound
 from core.models import Attachment, Inquiry, InquiryEvent, InquiryMessage, Unit
@@ -205,11 +206,10 @@ def _positive_int(query: Any, name: str, default: int, high: int) -> int:
     value = query.get(name)
     if value is None:
         return default
-    # ASCII digits only: str.isdigit() also accepts "²" (int() refuses it) and "٣"; and a bounded length,
-    # since int() refuses more than 4300 digits
-    if not (value.isascii() and value.isdigit() and len(value) <= 9) or not 1 <= int(value) <= high:
+    number = whole_number(value)
+    if number is None or not 1 <= number <= high:
         raise InvalidInput(f"参数 {name} 应为 1 到 {high} 之间的整数")
-    return int(value)
+    return number
 
 
 async def list_inquiries(request: web.Request) -> web.Response:

@@ -93,6 +93,17 @@ def clean_text(value: str, *, multiline: bool = False) -> str:
     return _CONTROL.sub("", value).strip()
 
 
+def whole_number(text: str | None, digits: int = 9) -> int | None:
+    """The number ``text`` spells in at most ``digits`` ASCII digits; None for anything else.
+
+    ASCII only: ``str.isdigit()`` also takes "²" (which ``int()`` refuses) and "٣"; and bounded, since
+    ``int()`` refuses more than 4300 digits and an id has no business being long.
+    """
+    if text and len(text) <= digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
 def normalise_code(text: str) -> str | None:
     """A query code as typed (full-width, lower case, spaces) in canonical form; None if implausible."""
     code = "".join(unicodedata.normalize("NFKC", text).split()).upper()

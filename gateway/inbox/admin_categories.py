@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 from tortoise.expressions import F
 
+from channels.web.forms import whole_number
 from core.deadlines import Clock
 from core.models import Category, Unit
 from gateway.categories import category_rule, category_rules_key
@@ -180,7 +181,7 @@ async def _check(
             changes[f"{policy}_clock"] = changes[f"{policy}_amount"] = None
         elif clock not in CLOCK_LABELS:
             errors[f"{policy}_clock"] = f"请选择{label}的计时方式，或将计时方式和时长都留空以使用默认值。"
-        elif not (amount.isascii() and amount.isdigit() and 1 <= int(amount) <= MAX_AMOUNT):
+        elif not 1 <= (whole_number(amount) or 0) <= MAX_AMOUNT:
             errors[f"{policy}_amount"] = f"{label}的时长为 1-{MAX_AMOUNT} 的整数。"
         else:
             changes[f"{policy}_clock"], changes[f"{policy}_amount"] = Clock(clock), int(amount)

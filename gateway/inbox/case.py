@@ -21,7 +21,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from tortoise.expressions import Q
 
-from channels.web.forms import form_text
+from channels.web.forms import form_text, whole_number
 from channels.web.present import beijing_time
 from channels.wechat.inbound import parse as parse_wechat
 from channels.wechat.security import WeChatRejected
@@ -164,9 +164,10 @@ def _form_data(form: ActionForm, posted: MultiDictProxy[Any]) -> tuple[dict[str,
         if f.widget == "hidden":
             continue
         if f.widget == "number":
-            if not (value.isascii() and value.isdigit() and len(value) <= 4):
+            number = whole_number(value, digits=4)
+            if number is None:
                 raise InvalidInput(f"「{f.label}」应为整数")
-            data[f.name] = int(value)
+            data[f.name] = number
         elif f.widget == "yesno":
             if value not in ("yes", "no"):
                 raise InvalidInput(f"请选择「{f.label}」")
@@ -541,10 +542,10 @@ class CasePages:
     async def attachment(self, request: web.Request) -> web.StreamResponse:
         """A stored photo, voice or video, to staff who may see its inquiry."""
         inquiry = await _visible(request)
-        raw_id = request.match_info["attachment"]
-        if inquiry is None or not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 9):
+        attachment_id = whole_number(request.match_info["attachment"])
+        if inquiry is None or attachment_id is None:
             return await self._not_found(request)
-        row = await Attachment.get_or_none(id=int(raw_id), inquiry_id=inquiry.id, state="stored")
+        row = await Attachment.get_or_none(id=attachment_id, inquiry_id=inquiry.id, state="stored")
         root = (request.config_dict[settings_key].data_path / "attachments").resolve()
         path = (root / row.storage_path).resolve() if row is not None and row.storage_path else root
         if row is None or not path.is_relative_to(root) or not await asyncio.to_thread(path.is_file):
@@ -612,10 +613,10 @@ async def _visible(request: web.Request) -> Inquiry | None:
 
 
 def _version(posted: MultiDictProxy[Any]) -> int:
-    value = form_text(posted, "version")
-    if not (value.isascii() and value.isdigit() and len(value) <= 9):
+    version = whole_number(form_text(posted, "version"))
+    if version is None:
         raise InvalidInput("表单缺少版本信息，请刷新页面后重新提交。")
-    return int(value)
+    return version
 
 
 def _templates_for(inquiry: Inquiry) -> Any:
@@ -624,13 +625,9 @@ def _templates_for(inquiry: Inquiry) -> Any:
     return ReplyTemplate.filter(Q(unit_id=unit_id) | Q(unit_id__isnull=True), active=True)
 
 
-def _template_id(raw: str) -> int | None:
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
-
-
 async def _check_formal_reply(inquiry: Inquiry, posted: MultiDictProxy[Any], data: dict[str, Any]) -> None:
     """A reply written from a 制度性答复 template must name its basis, a contact and who signs it."""
-    template_id = _template_id(form_text(posted, "template"))
+    template_id = whole_number(form_text(posted, "template"))
     template = await _templates_for(inquiry).get_or_none(id=template_id) if template_id else None
     if template is None or FORMAL_REPLY not in template.name:
         return
@@ -686,7 +683,7 @@ class _FormBuilder:
         """Fill the reply's defaults into ``values`` (the chosen template's text; the signed-in staff
         member as the signer if they are one of the unit's spokespersons); the signature options."""
         self.templates = await _templates_for(self.inquiry).order_by("name", "id")
-        template_id = _template_id(chosen_template)
+        template_id = whole_number(chosen_template)
         self.template = next((t for t in self.templates if t.id == template_id), None)
         if self.template is not None:
             values |= {"text": self.template.body, "template": str(self.template.id)}

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from tortoise.expressions import Q
 
+from channels.web.forms import whole_number
 from core.actors import Actor
 from core.models import InquiryEvent
 from core.states import ACTION_LABELS, Action
@@ -226,9 +227,7 @@ class Notifications:
 
 def event_id(value: str | None) -> int | None:
     """An audit event id from a parameter or header; ``None`` for anything else."""
-    if value and value.isascii() and value.isdigit() and len(value) <= 12:
-        return int(value)
-    return None
+    return whole_number(value, digits=12)
 
 
 def _item(row: Mapping[str, Any], seen_event_id: int) -> dict[str, Any]:
