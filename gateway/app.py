@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from channels.chat.responder import ChatOptions
 from channels.web import ChatIdentity, WebOptions, setup_web_channel
 from channels.wechat.callback import WeChatOptions, setup_wechat_channel
 from channels.wechat.security import WeChatKeys
@@ -108,14 +107,7 @@ def wechat_options(settings: Settings) -> WeChatOptions:
         )
     except ValueError as error:
         raise ConfigError(f"channels.wechat: {error}") from None
-    chat = ChatOptions(
-        public_base_url=settings.public_base_url,
-        templates=settings.templates,
-        default_kind=wechat.default_kind,
-        default_category=wechat.default_category,
-        menu_keys=wechat.menu_keys,
-    )
-    return WeChatOptions(keys=keys, chat=chat)
+    return WeChatOptions(keys=keys, chat=settings.chat_options(wechat))
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from channels.chat.commands import interpret
+from channels.chat.responder import ChatOptions
 from channels.wechat.menu import PLACEHOLDERS, MenuButton, MenuError, menu_body
 from core.deadlines import Clock, DayCounting, DeadlinePolicy
 from core.rules import CategoryRule, Rules
@@ -148,19 +149,27 @@ class MenuButtonSettings(Section):
         return MenuButton(name=self.name, type=self.type, key=self.key, url=self.url, sub_buttons=subs)
 
 
-class WeChatSettings(Section):
+class ChatChannelSettings(Section):
+    """What the chat channels (WeChat, Weibo) have alike: how pushes are checked, what an inquiry they
+    open is filed as, which menu keys are commands, how often their outbox is drained."""
+
     enabled: bool = False
+    replay_window_seconds: int = Field(300, ge=0)
+    delivery_seconds: int = Field(5, ge=1, le=3600)
+    default_kind: Kind = Kind.COMPLAINT
+    default_category: str = "qita"
+    menu_keys: MenuKeys = {}
+    """Menu click key → the chat command it stands for."""
+
+
+class WeChatSettings(ChatChannelSettings):
     token: str = ""
     app_id: str = ""
     app_secret: str = ""
     encoding_aes_key: str = ""
     previous_encoding_aes_key: str = ""
     api_base: str = "https://api.weixin.qq.com"
-    replay_window_seconds: int = Field(300, ge=0)
     template_ids: dict[str, str] = {}
-    delivery_seconds: int = Field(5, ge=1, le=3600)
-    default_kind: Kind = Kind.COMPLAINT
-    default_category: str = "qita"
     menu_keys: MenuKeys = {"MY_CASES": "查询", "HELP": "帮助"}
     """Menu CLICK EventKey → the chat command it stands for."""
     menu: tuple[MenuButtonSettings, ...] = ()
@@ -186,8 +195,7 @@ class WeChatSettings(Section):
         return tuple(button.to_button() for button in self.menu)
 
 
-class WeiboSettings(Section):
-    enabled: bool = False
+class WeiboSettings(ChatChannelSettings):
     app_key: str = ""
     app_secret: str = ""
     """Signs the fans-service pushes; without it /channels/weibo is not served."""
@@ -206,12 +214,7 @@ class WeiboSettings(Section):
     poll_seconds: int = Field(180, ge=5)
     page_size: int = Field(50, ge=1, le=200)
     max_backoff_seconds: int = Field(1800, ge=5)
-    replay_window_seconds: int = Field(300, ge=0)
     delivery_seconds: int = Field(10, ge=1, le=3600)
-    default_kind: Kind = Kind.COMPLAINT
-    default_category: str = "qita"
-    menu_keys: MenuKeys = {}
-    """Fans-service menu click key → the chat command it stands for."""
 
 
 class ChannelsSettings(Section):
@@ -321,16 +324,14 @@ class Settings(Section):
                 raise ValueError(f"categories.{category.code}.unit: no unit with code {category.unit}")
         if self.conduct_unit not in codes:
             raise ValueError(f"conduct_unit: no unit with code {self.conduct_unit}")
-        wechat = self.channels.wechat
-        if wechat.default_category not in category_codes:
-            raise ValueError(f"channels.wechat.default_category: no category {wechat.default_category}")
+        wechat, weibo = self.channels.wechat, self.channels.weibo
+        for name, chat in (("wechat", wechat), ("weibo", weibo)):
+            if chat.default_category not in category_codes:
+                raise ValueError(f"channels.{name}.default_category: no category {chat.default_category}")
         if wechat.enabled and not (wechat.token and wechat.app_id):
             raise ValueError(
                 "channels.wechat: enabled, so token (from the environment) and app_id are required"
             )
-        weibo = self.channels.weibo
-        if weibo.default_category not in category_codes:
-            raise ValueError(f"channels.weibo.default_category: no category {weibo.default_category}")
         if weibo.enabled and not (weibo.app_secret or weibo.access_token):
             raise ValueError(
                 "channels.weibo: enabled, so app_secret (fans-service push) or access_token (mentions), "
@@ -357,6 +358,16 @@ class Settings(Section):
     def resolve(self, path: str) -> Path:
         candidate = Path(path)
         return candidate if candidate.is_absolute() else self.config_dir / candidate
+
+    def chat_options(self, channel: ChatChannelSettings) -> ChatOptions:
+        """How a chat channel (``channels.wechat``, ``channels.weibo``) answers citizens."""
+        return ChatOptions(
+            public_base_url=self.public_base_url,
+            templates=self.templates,
+            default_kind=channel.default_kind,
+            default_category=channel.default_category,
+            menu_keys=channel.menu_keys,
+        )
 
     def rules(self) -> Rules:
         categories = {

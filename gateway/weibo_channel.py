@@ -18,12 +18,11 @@ from datetime import UTC, datetime
 import aiohttp
 from aiohttp import web
 
-from channels.chat.responder import ChatOptions
 from channels.weibo.api import WeiboApi
 from channels.weibo.callback import WeiboCallback
 from channels.weibo.cursors import DatabaseCursorStore
 from channels.weibo.delivery import WeiboDelivery, WeiboDeliveryOptions, drain
-from channels.weibo.mentions import MentionIntake, MentionOptions
+from channels.weibo.mentions import MentionIntake
 from channels.weibo.poller import MentionsPoller, PollStatus
 from channels.weibo.security import PushSecurity
 from gateway.keys import channel_status_key, service_key, settings_key
@@ -38,13 +37,7 @@ def setup_weibo_channel(app: web.Application, settings: Settings) -> None:
     """Mount what the configured credentials allow (before the scheduler's context is added)."""
     weibo = settings.channels.weibo
     if weibo.app_secret:
-        chat = ChatOptions(
-            public_base_url=settings.public_base_url,
-            templates=settings.templates,
-            default_kind=weibo.default_kind,
-            default_category=weibo.default_category,
-            menu_keys=weibo.menu_keys,
-        )
+        chat = settings.chat_options(weibo)
         security = PushSecurity(weibo.app_secret, weibo.replay_window_seconds)
         app.router.add_routes(WeiboCallback(app[service_key], security, chat).routes())
     if weibo.access_token:
@@ -63,12 +56,7 @@ async def weibo_outbound(app: web.Application) -> AsyncIterator[None]:
         app[weibo_delivery_key] = WeiboDelivery(api, options)
         task = None
         if weibo.poll:
-            intake = MentionIntake(
-                app[service_key],
-                MentionOptions(
-                    settings.public_base_url, settings.templates, weibo.default_kind, weibo.default_category
-                ),
-            )
+            intake = MentionIntake(app[service_key], settings.chat_options(weibo))
             poller = MentionsPoller(
                 api,
                 DatabaseCursorStore(),

@@ -48,7 +48,7 @@ from channels.weibo.api import (
 )
 from channels.weibo.cursors import DatabaseCursorStore
 from channels.weibo.delivery import WeiboDelivery, WeiboDeliveryOptions, drain
-from channels.weibo.mentions import MentionIntake, MentionOptions
+from channels.weibo.mentions import MentionIntake
 from channels.weibo.poller import MentionsPoller
 from channels.weibo.simulator import FakeWeiboApi
 from core.models import Inquiry
@@ -143,10 +143,7 @@ async def ours(settings: Settings, session: aiohttp.ClientSession) -> tuple[floa
     """One poll cycle and one outbox drain, as the gateway would run them; their times in ms."""
     weibo = settings.channels.weibo
     api = WeiboApi(session, weibo.access_token, weibo.api_base, weibo.messages_base)
-    options = MentionOptions(
-        settings.public_base_url, settings.templates, weibo.default_kind, weibo.default_category
-    )
-    intake = MentionIntake(build_service(settings), options)
+    intake = MentionIntake(build_service(settings), settings.chat_options(weibo))
     poller = MentionsPoller(
         api, DatabaseCursorStore(), intake, interval_seconds=weibo.poll_seconds, page_size=weibo.page_size
     )

@@ -10,29 +10,19 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
 
 from channels.chat.commands import CommandName, interpret
 from channels.chat.conversation import answer_command
+from channels.chat.responder import ChatOptions
 from channels.weibo.inbound import MentionTarget
 from core.messages import InboundMessage
 from core.service import InquiryService
-from core.vocab import Kind
 
 log = logging.getLogger(__name__)
 
 _MENTION = re.compile(r"@[\w\-]+")
 _REPLY_PREFIX = re.compile(r"^\s*回复\s*[:：]")
 """What is left of Weibo's "回复@name:" once the mentions are gone."""
-
-
-@dataclass(frozen=True)
-class MentionOptions:
-    public_base_url: str
-    templates: Mapping[str, str]
-    default_kind: Kind
-    default_category: str
 
 
 def spoken_text(text: str) -> str:
@@ -43,7 +33,7 @@ def spoken_text(text: str) -> str:
 class MentionIntake:
     """The poller's ``ingest``: one mention, stored or applied at most once however often it is seen."""
 
-    def __init__(self, service: InquiryService, options: MentionOptions) -> None:
+    def __init__(self, service: InquiryService, options: ChatOptions) -> None:
         self.service = service
         self.options = options
 
