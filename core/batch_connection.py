@@ -92,10 +92,13 @@ class _SqliteOnLoop:
             await self._begin()
             try:
                 yield self
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # a failed COMMIT may leave the transaction open (a deferred constraint, say): the next
+                # batch's BEGIN would fail, and every one after it
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
         self._checkpoint_soon()
 
     async def _begin(self) -> None:
@@ -106,7 +109,8 @@ class _SqliteOnLoop:
                 self._db.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or loop.time() > give_up:
+                busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # extended codes too (recovery)
+                if not busy or loop.time() > give_up:
                     raise
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.02)

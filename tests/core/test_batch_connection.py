@@ -50,6 +50,24 @@ async def test_a_batch_that_raises_leaves_nothing() -> None:
     assert not await CaseCounter.filter(day="20261128").exists()
 
 
+async def test_on_sqlite_a_batch_whose_commit_fails_leaves_the_connection_usable() -> None:
+    sqlite_path()
+
+    async def orphan() -> None:
+        async with batch_transaction() as connection:
+            await connection.execute("PRAGMA defer_foreign_keys = ON", [])  # checked at COMMIT
+            await connection.execute(
+                "INSERT INTO citizen_identity (citizen_id, channel, external_id) VALUES (?1, 'wechat', 'o1')",
+                [999],
+            )
+
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        await orphan()
+    async with batch_transaction() as connection:
+        await count(connection, "20261201")
+    assert await CaseCounter.filter(day="20261201").exists()
+
+
 async def test_on_sqlite_a_batch_waits_on_the_loop_for_a_lock_another_connection_holds() -> None:
     holder = sqlite3.connect(sqlite_path(), isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
