@@ -35,12 +35,18 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
+from core.group_commit import BatchFailed
+
 log = logging.getLogger(__name__)
 
 Row = Sequence[Any]
 LOCK_WAIT_SECONDS = 10.0
 """How long a batch waits for SQLite's write lock before it fails (Tortoise's connection waits 5 s)."""
 CHECKPOINT_SECONDS = 0.5
+
+
+class DatabaseBusy(BatchFailed):
+    """Another connection held SQLite's write lock for longer than :data:`LOCK_WAIT_SECONDS`."""
 
 
 class BatchConnection(Protocol):
@@ -109,9 +115,12 @@ class _SqliteOnLoop:
                 self._db.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as error:
-                busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # extended codes too (recovery)
-                if not busy or loop.time() > give_up:
+                if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # extended codes too (recovery)
                     raise
+                if loop.time() > give_up:
+                    raise DatabaseBusy(
+                        f"SQLite's write lock not free after {LOCK_WAIT_SECONDS:g} s"
+                    ) from error
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.02)
 

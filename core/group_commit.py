@@ -6,7 +6,9 @@ disk flush, the round trips) is paid once per batch instead of once per request.
 answered only after the transaction holding its write has committed.
 
 If a batch fails, each of its items is retried in a transaction of its own, so one bad item cannot
-fail the others, and each caller gets its own result or its own exception.
+fail the others, and each caller gets its own result or its own exception; unless the failure is a
+:class:`BatchFailed`, which no item could get past (the database is unavailable): every caller gets it
+at once, rather than after one more wait each.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+
+
+class BatchFailed(Exception):
+    """A write failed for a reason that is no item's fault and that retrying them one by one would meet
+    again."""
 
 
 class GroupCommit(Generic[Item, Result]):
@@ -49,9 +56,10 @@ class GroupCommit(Generic[Item, Result]):
         try:
             results = await self._write([item for item, _ in batch])
         except Exception as error:
-            if len(batch) == 1:
-                if not batch[0][1].done():
-                    batch[0][1].set_exception(error)
+            if len(batch) == 1 or isinstance(error, BatchFailed):
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
                 return
             for single in batch:
                 await self._write_batch([single])

@@ -11,7 +11,7 @@ import pytest
 from tortoise.connection import get_connection
 
 import core.batch_connection as batch_connection
-from core.batch_connection import batch_transaction
+from core.batch_connection import DatabaseBusy, batch_transaction
 from core.models import CaseCounter
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -96,7 +96,7 @@ async def test_on_sqlite_a_batch_gives_up_on_a_lock_held_too_long(monkeypatch: p
     holder = sqlite3.connect(sqlite_path(), isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
+        with pytest.raises(DatabaseBusy, match=r"not free after 0\.1 s"):
             async with batch_transaction() as connection:
                 await count(connection, "20261130")
     finally:

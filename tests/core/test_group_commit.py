@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from core.group_commit import GroupCommit
+from core.group_commit import BatchFailed, GroupCommit
 
 
 class Store:
@@ -74,3 +74,17 @@ async def test_a_cancelled_caller_does_not_stop_the_write() -> None:
     with pytest.raises(asyncio.CancelledError):
         await second
     assert store.batches == [[1, 2]]
+
+
+async def test_a_failure_no_item_could_get_past_fails_every_caller_at_once() -> None:
+    attempts: list[list[int]] = []
+
+    async def unavailable(items: Sequence[int]) -> list[str]:
+        attempts.append(list(items))
+        await asyncio.sleep(0.01)
+        raise BatchFailed("the database is unavailable")
+
+    group = GroupCommit(unavailable)
+    outcomes = await asyncio.gather(*(group.submit(i) for i in range(5)), return_exceptions=True)
+    assert all(isinstance(outcome, BatchFailed) for outcome in outcomes)
+    assert attempts == [[0, 1, 2, 3, 4]]  # not retried one by one
