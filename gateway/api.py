@@ -19,6 +19,7 @@ from tortoise.queryset import QuerySet
 from channels.web.forms import whole_number
 from core.actors import Actor
 from core.errors import ConcurrentUpdate, CoreError, Forbidden, IllegalAction, InvalidInput, NotFound
+from core.group_commit import BatchFailed
 from core.models import Attachment, Inquiry, InquiryEvent, InquiryMessage, Unit
 from core.service import IntakeRequest
 from core.vocab import KIND_LABELS, ROLE_LABELS, Channel, Kind
@@ -27,6 +28,7 @@ from gateway.auth import authenticate, issue_token, staff_for_token
 from gateway.health import channel_statuses
 from gateway.inquiry_filters import parse_filters, storable_text
 from gateway.keys import actor_key, service_key, settings_key, staff_key
+from gateway.observability import BUSY
 from gateway.openapi import openapi_document
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,8 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         if "Allow" in http_error.headers:
             response.headers["Allow"] = http_error.headers["Allow"]
         return response
+    except BatchFailed:
+        return error(503, BUSY)
     except Exception:
         # never an HTML 500 page: the staff API answers in JSON even when it fails
         log.exception("staff API error", extra={"path": request.path, "method": request.method})

@@ -11,6 +11,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from core.group_commit import BatchFailed
 from gateway.keys import metrics_key
 
 log = logging.getLogger("wenzheng.access")
@@ -90,6 +91,9 @@ def _route_name(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
+BUSY = "系统繁忙，请稍后重试"
+
+
 @web.middleware
 async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
@@ -101,6 +105,11 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
     except web.HTTPException as error:
         status = error.status
         raise
+    except BatchFailed:
+        # the database is unavailable (SQLite's write lock held too long): nothing was stored, and a
+        # WeChat or Weibo push answered with an error is sent again
+        status = 503
+        return web.Response(status=status, text=BUSY, headers={"Retry-After": "5"})
     finally:
         seconds = time.perf_counter() - started
         request.config_dict[_metrics].observe(_route_name(request), request.method, status, seconds)

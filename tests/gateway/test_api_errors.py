@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from staff_api import API, answer, bearer, post
+from tortoise.connection import get_connection
 
+import core.batch_connection as batch_connection
 from core.models import Inquiry, InquiryEvent, Staff, StaffToken
+from gateway.observability import BUSY
 
 PASSWORD = "correct horse battery"  # tests/conftest.py
 UNAUTHORISED = {"error": "未登录或登录已过期"}
@@ -470,3 +474,22 @@ async def test_an_unexpected_failure_is_a_json_500(
     response = await client.get(f"{API}/inquiries/WZ20261127-00001", headers=desk)
     assert await answer(response) == (500, {"error": "服务器内部错误，请稍后重试"})
     assert (await client.get(f"{API}/me", headers=desk)).status == 200  # and it keeps serving
+
+
+async def test_an_intake_the_database_cannot_take_now_is_a_503_in_json(
+    client: Any, desk: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection: Any = get_connection("default")
+    if connection.capabilities.dialect != "sqlite":
+        pytest.skip("SQLite's write lock")
+    monkeypatch.setattr(batch_connection, "LOCK_WAIT_SECONDS", 0.1)
+    holder = sqlite3.connect(connection.filename, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        body = {"kind": "complaint", "category": "shebao", "content": "医保报销慢"}
+        answered = await post(client, desk, "/inquiries", body)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert answered == (503, {"error": BUSY})
+    assert await Inquiry.all().count() == 0
