@@ -23,12 +23,13 @@ are being written.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 import time
 import weakref
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from typing import Any, Protocol
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -60,6 +61,30 @@ class BatchConnection(Protocol):
     async def fetch(self, sql: str, values: Sequence[Any]) -> Sequence[Row]:
         """Run a query (or a statement with ``RETURNING``): the rows it returns."""
         ...
+
+
+def placeholders(connection: BatchConnection, count: int) -> tuple[str, ...]:
+    """``count`` numbered parameter placeholders in the connection's dialect: ``?1, ?2, ...`` on
+    SQLite, ``$1, $2, ...`` on PostgreSQL."""
+    return _placeholders(connection.dialect, count)
+
+
+def values_clause(connection: BatchConnection, width: int, rows: int) -> str:
+    """``(?1, ?2), (?3, ?4), ...``: the VALUES of a multi-row INSERT of ``rows`` rows of ``width``
+    values each. Made once per shape, so a batch does not build hundreds of placeholders each time."""
+    return _values_clause(connection.dialect, width, rows)
+
+
+@functools.lru_cache(maxsize=256)
+def _placeholders(dialect: str, count: int) -> tuple[str, ...]:
+    mark = "$" if dialect == "postgres" else "?"
+    return tuple(f"{mark}{n}" for n in range(1, count + 1))
+
+
+@functools.lru_cache(maxsize=256)
+def _values_clause(dialect: str, width: int, rows: int) -> str:
+    marks = _placeholders(dialect, width * rows)
+    return ", ".join(f"({', '.join(marks[i : i + width])})" for i in range(0, len(marks), width))
 
 
 class _TortoiseBatch:
@@ -141,9 +166,8 @@ class _SqliteOnLoop:
     def _run_checkpoint(self) -> None:
         """A passive checkpoint: what it can copy without waiting for readers or writers."""
         try:
-            with sqlite3.connect(self._path, timeout=LOCK_WAIT_SECONDS) as checkpointer:
+            with closing(sqlite3.connect(self._path, timeout=LOCK_WAIT_SECONDS)) as checkpointer:
                 checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            checkpointer.close()
         except sqlite3.Error as error:
             log.warning("SQLite checkpoint failed: %s", error)
 

@@ -16,7 +16,6 @@ them (building and converting model objects cost more than the rest of filing a 
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from tortoise.models import Model
 
 from core.actors import Actor
 from core.audit import EVENT_COLUMNS, AuditEvent
-from core.batch_connection import BatchConnection, batch_transaction
+from core.batch_connection import BatchConnection, batch_transaction, placeholders, values_clause
 from core.deadlines import Deadline
 from core.messages import InboundMessage
 from core.models import (
@@ -97,7 +96,7 @@ async def store_intakes(connection: BatchConnection, batch: Sequence[PendingInta
     rows = [_inquiry(p, number, citizen) for p, number, citizen in zip(fresh, numbers, citizens, strict=True)]
     if rows:
         await _insert(connection, rows)
-        marks = ", ".join(_marks(connection, len(numbers)))
+        marks = ", ".join(placeholders(connection, len(numbers)))
         found = await connection.fetch(f"SELECT number, id FROM inquiry WHERE number IN ({marks})", numbers)
         ids = dict(found)
         for row in rows:
@@ -155,7 +154,7 @@ async def stored_inquiry_ids(connection: BatchConnection, keys: Sequence[str]) -
     """The inquiry each already stored dedupe key belongs to."""
     if not keys:
         return {}
-    marks = ", ".join(_marks(connection, len(keys)))
+    marks = ", ".join(placeholders(connection, len(keys)))
     sql = f"SELECT dedupe_key, inquiry_id FROM inquiry_message WHERE dedupe_key IN ({marks})"
     return {row[0]: row[1] for row in await connection.fetch(sql, list(keys))}
 
@@ -171,7 +170,7 @@ async def open_inquiry_ids(
     """
     if not senders:
         return {}
-    first, state, intake, supplement, start, *marks = _marks(connection, 5 + len(senders))
+    first, state, intake, supplement, start, *marks = placeholders(connection, 5 + len(senders))
     sql = (
         "SELECT ci.external_id, e.inquiry_id, i.version, MAX(e.id) FROM citizen_identity ci "
         "JOIN inquiry i ON i.citizen_id = ci.citizen_id JOIN inquiry_event e ON e.inquiry_id = i.id "
@@ -241,7 +240,7 @@ async def _set_versions(
     columns = ["updated_at", *fields]
     first, meta = inquiries[0], Inquiry._meta.fields_map
     values: list[Any] = [meta[name].to_db_value(getattr(first, name), first) for name in columns]
-    marks = _marks(connection, len(columns) + 2 * len(inquiries))
+    marks = placeholders(connection, len(columns) + 2 * len(inquiries))
     sets = [f"version = version + {joins:d}"]
     sets += [f"{column} = {mark}" for column, mark in zip(columns, marks[: len(columns)], strict=True)]
     keys = marks[len(columns) :]
@@ -251,32 +250,14 @@ async def _set_versions(
     updated = await connection.execute(f"UPDATE inquiry SET {', '.join(sets)} WHERE {where}", values)
     if updated == len(inquiries):
         return set()
-    # Rare: find the ones someone else changed. (Counting rather than RETURNING the updated ids keeps
-    # the statement to one step of SQLite's, which matters under load; see _insert.)
+    # Rare: find the ones someone else changed (counting the rows updated, rather than RETURNING their
+    # ids, spares the common case any rows back)
     ids = [inquiry.id for inquiry in inquiries]
     found = await connection.fetch(
-        f"SELECT id, version FROM inquiry WHERE id IN ({', '.join(_marks(connection, len(ids)))})", ids
+        f"SELECT id, version FROM inquiry WHERE id IN ({', '.join(placeholders(connection, len(ids)))})", ids
     )
     stale = {row[0] for row in found if row[1] != versions[row[0]] + joins}
     return stale or set(ids)
-
-
-def _marks(connection: BatchConnection, count: int) -> tuple[str, ...]:
-    """``count`` numbered parameter placeholders in the connection's dialect."""
-    return _placeholders(connection.dialect, count)
-
-
-@functools.lru_cache(maxsize=256)
-def _placeholders(dialect: str, count: int) -> tuple[str, ...]:
-    mark = "$" if dialect == "postgres" else "?"
-    return tuple(f"{mark}{n}" for n in range(1, count + 1))
-
-
-@functools.lru_cache(maxsize=256)
-def _values_clause(dialect: str, width: int, rows: int) -> str:
-    """``(?1, ?2), (?3, ?4), ...``: the VALUES of a multi-row INSERT of ``rows`` rows, made once per shape."""
-    marks = _placeholders(dialect, width * rows)
-    return ", ".join(f"({', '.join(marks[i : i + width])})" for i in range(0, len(marks), width))
 
 
 async def _insert(connection: BatchConnection, rows: Sequence[Model]) -> None:
@@ -305,7 +286,7 @@ async def _insert_rows(
     """
     if not rows:
         return
-    tuples = _values_clause(connection.dialect, len(columns), len(rows))
+    tuples = values_clause(connection, len(columns), len(rows))
     names = ", ".join(f'"{column}"' for column in columns)
     values = [value for row in rows for value in row]
     await connection.execute(f'INSERT INTO "{table}" ({names}) VALUES {tuples}', values)
@@ -326,7 +307,7 @@ async def load_inquiries(connection: BatchConnection, ids: Collection[int]) -> d
     meta = Inquiry._meta
     names = list(meta.fields_db_projection)
     columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
-    marks = ", ".join(_marks(connection, len(ids)))
+    marks = ", ".join(placeholders(connection, len(ids)))
     found = await connection.fetch(f"SELECT {columns} FROM inquiry WHERE id IN ({marks})", list(ids))
     convert = [meta.fields_map[name].to_python_value for name in names]
     inquiries = (
@@ -350,7 +331,7 @@ async def _citizen_ids(connection: BatchConnection, requests: Sequence[IntakeReq
     known: dict[tuple[Channel, str], int] = {}
     for channel in {r.channel for r in requests if r.identity}:
         identities = list({r.identity for r in requests if r.channel == channel and r.identity})
-        marks = _marks(connection, 1 + len(identities))
+        marks = placeholders(connection, 1 + len(identities))
         sql = (
             "SELECT external_id, citizen_id FROM citizen_identity "
             f"WHERE channel = {marks[0]} AND external_id IN ({', '.join(marks[1:])})"
@@ -371,7 +352,7 @@ async def _citizen_ids(connection: BatchConnection, requests: Sequence[IntakeReq
 
 async def _new_citizen(connection: BatchConnection, request: IntakeRequest) -> int:
     """A citizen first heard from through ``request``, with their identity on its channel; their id."""
-    marks = ", ".join(_marks(connection, 3))
+    marks = ", ".join(placeholders(connection, 3))
     made = await connection.fetch(
         f"INSERT INTO citizen (name, phone, created_at) VALUES ({marks}) RETURNING id",
         [request.contact_name, request.contact_phone, datetime.now(UTC)],

@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from core.batch_connection import BatchConnection
+from core.batch_connection import BatchConnection, placeholders
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 PREFIX = "WZ"
@@ -30,10 +30,10 @@ def case_day(now: datetime) -> str:
 
 async def next_case_numbers(connection: BatchConnection, day: str, count: int) -> list[str]:
     """Issue ``count`` consecutive numbers of ``day``; call inside the transaction that uses them."""
-    placeholder = ("$1", "$2") if connection.dialect == "postgres" else ("?1", "?2")
+    day_mark, count_mark = placeholders(connection, 2)
     sql = (
-        f"INSERT INTO case_counter (day, issued) VALUES ({placeholder[0]}, {placeholder[1]}) "
-        f"ON CONFLICT (day) DO UPDATE SET issued = case_counter.issued + {placeholder[1]} RETURNING issued"
+        f"INSERT INTO case_counter (day, issued) VALUES ({day_mark}, {count_mark}) "
+        f"ON CONFLICT (day) DO UPDATE SET issued = case_counter.issued + {count_mark} RETURNING issued"
     )
     rows = await connection.fetch(sql, [day, count])
     last = int(rows[0][0])
