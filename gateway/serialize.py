@@ -38,13 +38,19 @@ def _event_data(data: Any) -> Any:
 
 
 def _beijing_text(value: Any) -> Any:
+    moment = aware_time(value)
+    return beijing(moment) if moment is not None else value
+
+
+def aware_time(value: Any) -> datetime | None:
+    """``value`` as a moment, if it is ISO text with a time zone (as events store their ``*_at``)."""
     if not isinstance(value, str):
-        return value
+        return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        return value
-    return beijing(moment) if moment.tzinfo is not None else value
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def overdue(row: Mapping[str, Any] | Inquiry, now: datetime) -> dict[str, bool]:

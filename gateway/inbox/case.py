@@ -57,7 +57,7 @@ from core.vocab import (
 )
 from gateway.inbox.views import Inbox, see_other
 from gateway.keys import actor_key, service_key, settings_key
-from gateway.serialize import overdue
+from gateway.serialize import aware_time, overdue
 
 FORMAL_REPLY = "制度性答复"
 """In a template's name: a formal answer, whose basis, contact and signing spokesperson are required."""
@@ -216,11 +216,8 @@ def _data_text(data: dict[str, Any], key: str) -> str:
 
 def _data_time(data: dict[str, Any], key: str) -> str:
     """A ``*_at`` of an event's data (UTC ISO text) in Beijing time."""
-    try:
-        moment = datetime.fromisoformat(_data_text(data, key))
-    except ValueError:
-        return ""
-    return beijing_time(moment) if moment.tzinfo is not None else ""
+    moment = aware_time(data.get(key))
+    return beijing_time(moment) if moment is not None else ""
 
 
 def _pairs(*pairs: tuple[str, str]) -> list[tuple[str, str]]:
