@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from typing import Any
 
 import pytest
@@ -119,3 +120,23 @@ async def test_on_sqlite_the_log_is_checkpointed_in_a_worker_thread(monkeypatch:
     with sqlite3.connect(f"file:{path}?immutable=1", uri=True) as file_only:
         assert file_only.execute("SELECT COUNT(*) FROM case_counter").fetchone()[0] == 10
     file_only.close()
+
+
+async def test_a_cancelled_call_in_the_worker_thread_is_waited_for_before_the_cancellation_goes_on() -> None:
+    # the COMMIT runs in a worker thread: a batch cancelled meanwhile must not touch the connection
+    # (to roll back) until the thread has let go of it
+    release, returned = threading.Event(), []
+
+    def commit() -> None:
+        release.wait(5)
+        returned.append("committed")
+
+    call = asyncio.create_task(batch_connection._in_worker_thread(commit))
+    await asyncio.sleep(0.02)
+    call.cancel()
+    await asyncio.sleep(0.02)
+    assert not call.done()
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    assert returned == ["committed"]
