@@ -3,6 +3,10 @@
 Servers, each in its own process, one at a time, driven by the same wrk script (pushes.lua):
   (a) bare      bench/wechat/bare.py: aiohttp answering ``success``, nothing else;
   (b) werobot   bench/wechat/werobot_app.py: WeRoBot 1.13.1 on waitress, a text reply to a text message;
+  (a') wechatpy, wechatpy-safe
+                bench/wechat/wechatpy_alone.py: aiohttp and wechatpy, signature, parse and reply (in safe
+                mode decrypt and encrypt too), nothing stored: the reference the issue's targets were
+                set against;
   (c) plain     ``python -m gateway serve`` (SQLite file, WeChat channel on): signature, parse, dedupe,
                 store durably, passive receipt;
   (c) safe      the same in safe mode (``encrypt_type=aes``): the push and the receipt encrypted.
@@ -10,7 +14,8 @@ Every request is a different text message (its own MsgId) from one of --citizens
 gateway run the SQLite database must hold exactly the messages sent: none lost, none twice.
 
     python bench/wechat/run.py [--seconds 15] [--warmup 3] [--connections 64] [--threads 2]
-                               [--citizens 3000] [--servers bare,werobot,plain,safe] [--workdir DIR]
+                               [--citizens 3000] [--workdir DIR]
+                               [--servers bare,werobot,wechatpy,wechatpy-safe,plain,safe]
                                [--database sqlite|postgres]
 
 With --database postgres each gateway run gets a fresh database, created (and dropped afterwards) through
@@ -50,9 +55,14 @@ MAX_PUSHES = 250_000
 """Largest file of pushes written for one run. Only (a) is fast enough to go through it and start over;
 it does not read the pushes, so repeating them changes nothing for it (the run reports the repeats)."""
 GATEWAYS = ("plain", "safe")
+SAFE_MODE = ("safe", "wechatpy-safe")
+REFERENCES = {"plain": "wechatpy", "safe": "wechatpy-safe"}
+"""The no-storage reference (a') of each gateway run, in the same mode."""
 LABELS = {
     "bare": "(a) bare aiohttp `success`",
     "werobot": "(b) WeRoBot 1.13.1 on waitress",
+    "wechatpy": "(a') wechatpy alone, plaintext, nothing stored",
+    "wechatpy-safe": "(a') wechatpy alone, safe mode, nothing stored",
     "plain": "(c) Wenzheng, plaintext",
     "safe": "(c) Wenzheng, safe mode (AES)",
 }
@@ -164,6 +174,13 @@ def server_command(server: str, port: int, args: argparse.Namespace) -> list[str
         return [sys.executable, str(HERE / "bare.py"), str(port)]
     if server == "werobot":
         return [sys.executable, str(HERE / "werobot_app.py"), str(port), str(args.werobot_threads)]
+    if server in ("wechatpy", "wechatpy-safe"):
+        return [
+            sys.executable,
+            str(HERE / "wechatpy_alone.py"),
+            str(port),
+            "safe" if server in SAFE_MODE else "plain",
+        ]
     return [sys.executable, "-m", "gateway", "serve", "--port", str(port)]
 
 
@@ -247,7 +264,7 @@ def run_on(
     data_dir = workdir / server
     data_dir.mkdir()
     env = gateway_env(data_dir, database_url) if database_url is not None else dict(os.environ)
-    writer = PushWriter(senders, safe=server == "safe")
+    writer = PushWriter(senders, safe=server in SAFE_MODE)
     port = free_port()
     with (data_dir / "server.log").open("wb") as log:
         if gateway:
@@ -294,14 +311,16 @@ def run_on(
 def table(outcomes: list[Outcome]) -> str:
     rates = {o.server: o.load.rate for o in outcomes}
     rows = [
-        "| server | requests/s | vs (a) | vs (b) | p50 ms | p99 ms | non-2xx | RSS MB (VmHWM) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| server | requests/s | vs (a) | vs (b) | vs (a') | p50 ms | p99 ms | non-2xx | RSS MB (VmHWM) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for o in outcomes:
         vs_a = f"{o.load.rate / rates['bare']:.0%}" if "bare" in rates else "–"
         vs_b = f"×{o.load.rate / rates['werobot']:.2f}" if "werobot" in rates else "–"
+        reference = REFERENCES.get(o.server, "")
+        vs_ref = f"{o.load.rate / rates[reference]:.0%}" if reference in rates else "–"
         rows.append(
-            f"| {LABELS[o.server]} | {o.load.rate:.0f} | {vs_a} | {vs_b} | {o.load.p50_ms:.1f} | "
+            f"| {LABELS[o.server]} | {o.load.rate:.0f} | {vs_a} | {vs_b} | {vs_ref} | {o.load.p50_ms:.1f} | "
             f"{o.load.p99_ms:.1f} | {o.load.non2xx} | {o.rss_mb:.0f} ({o.hwm_mb:.0f}) |"
         )
     return "\n".join(rows)
@@ -317,7 +336,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--citizens", type=int, default=3000, help="distinct senders (FromUserName)")
     parser.add_argument("--werobot-threads", type=int, default=4, help="waitress worker threads")
-    parser.add_argument("--servers", default="bare,werobot,plain,safe")
+    parser.add_argument("--servers", default="bare,werobot,wechatpy,wechatpy-safe,plain,safe")
     parser.add_argument("--workdir", help="an empty folder to keep databases, pushes and server logs in")
     parser.add_argument(
         "--database", choices=["sqlite", "postgres"], default="sqlite", help="the gateway's database"
