@@ -2,7 +2,7 @@
 
 Two sources, both pure parsing:
 
-- a fans-service push (a private message or an event), read with :func:`parse_push`. Pushes carry no
+- a fans-service push (a private message or an event), read with :func:`push_message`. Pushes carry no
   message id, and Weibo deduplicates its own retries on ``sender_id + created_at``; so a non-event push
   gets ``platform_id = "<unix seconds>:<type>"``, which makes its dedupe key sender + time + type (two
   pushes of different types in the same second stay apart). Events keep the core's default key, sender +
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from channels.weibo.security import WeiboRejected, json_object
+from channels.weibo.security import WeiboRejected
 from core.messages import InboundMessage
 from core.vocab import Channel
 
@@ -59,13 +59,9 @@ class MentionTarget:
     comment_id: str | None = None
 
 
-def parse_push(raw: str) -> InboundMessage | None:
-    """The message in a fans-service push body, or ``None`` for a push type we do not handle."""
-    return push_message(json_object(raw), raw)
-
-
 def push_message(payload: Mapping[str, Any], raw: str) -> InboundMessage | None:
-    """:func:`parse_push` for a body already read (as :class:`~channels.weibo.security.Push` carries it)."""
+    """The message in a fans-service push (its JSON ``payload`` as read from the body ``raw``, as
+    :class:`~channels.weibo.security.Push` carries it), or ``None`` for a push type we do not handle."""
     push_type = _string(payload, "type")
     sender = _id(payload, "sender_id")
     sent_at = _time(payload)

@@ -11,7 +11,7 @@ import pytest
 
 from channels.weibo.api import COMMENTS_CREATE, COMMENTS_REPLY, MESSAGES_REPLY, WeiboApi
 from channels.weibo.delivery import WeiboDelivery, WeiboDeliveryOptions, drain, mask_personal
-from channels.weibo.inbound import comment_mention, parse_push, status_mention
+from channels.weibo.inbound import comment_mention, push_message, status_mention
 from channels.weibo.simulator import FakeWeiboApi
 from core import outbox, retry
 from core.actors import Actor
@@ -82,7 +82,7 @@ async def private_inquiry(core: InquiryService) -> Inquiry:
         "type": "text", "receiver_id": 7000000001, "sender_id": int(CITIZEN_UID),
         "created_at": "Fri Nov 27 11:00:00 +0800 2026", "text": "我想反映一下供暖不热的问题", "data": {},
     }  # fmt: skip
-    message = parse_push(json.dumps(push, ensure_ascii=False))
+    message = push_message(push, json.dumps(push, ensure_ascii=False))
     assert message is not None
     return await received(core, message)
 
