@@ -30,6 +30,7 @@ from gateway.inquiry_filters import parse_filters, storable_text
 from gateway.keys import actor_key, service_key, settings_key, staff_key
 from gateway.observability import BUSY
 from gateway.openapi import openapi_document
+from gateway.units import units_by_id
 
 log = logging.getLogger(__name__)
 
@@ -273,10 +274,6 @@ async def count_up_to(selection: QuerySet[Inquiry], cap: int) -> int:
     return int(rows[0]["n"])
 
 
-async def _units() -> dict[int, Unit]:
-    return {u.id: u for u in await Unit.all()}
-
-
 async def register_inquiry(request: web.Request) -> web.Response:
     """The desk registers an inquiry received by phone, letter or visit."""
     body = await json_body(request)
@@ -339,7 +336,7 @@ async def _detail_response(request: web.Request, inquiry: Inquiry, status: int =
         merged_into = (await Inquiry.get(id=inquiry.merged_into_id)).number  # type: ignore[attr-defined]
     body = serialize.detail(
         inquiry,
-        units=await _units(),
+        units=await units_by_id(),
         rules=request.config_dict[service_key].rules,
         actor=request[actor_key],
         now=datetime.now(UTC),

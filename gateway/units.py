@@ -25,6 +25,20 @@ from core.models import Unit
 log = logging.getLogger(__name__)
 
 
+async def unit_options(current: Unit | None = None) -> list[tuple[str, str]]:
+    """(code, name) of the active units for a unit field, and the ``current`` one even if deactivated
+    (so that the form shows what is saved rather than silently selecting something else)."""
+    options = [(unit.code, unit.name) for unit in await Unit.filter(active=True).order_by("id")]
+    if current is not None and not current.active:
+        options.append((current.code, f"{current.name}（已停用）"))
+    return options
+
+
+async def units_by_id() -> dict[int, Unit]:
+    """Every unit, deactivated ones too (old cases name them), by id, in order of id."""
+    return {unit.id: unit for unit in await Unit.all().order_by("id")}
+
+
 class UnitLike(Protocol):
     code: str
     name: str

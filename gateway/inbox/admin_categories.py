@@ -29,11 +29,11 @@ from gateway.inbox.admin_common import (
     done,
     name_error,
     text,
-    unit_options,
     wants_active,
 )
 from gateway.keys import settings_key
 from gateway.settings import Settings
+from gateway.units import unit_options
 
 BASE = "/inbox/admin/categories"
 CODE = re.compile(r"[a-z0-9_]{1,32}")

@@ -13,7 +13,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from channels.web.forms import form_text
-from core.models import Staff, Unit
+from core.models import Staff
 from gateway.inbox.views import Inbox, see_other
 from gateway.keys import staff_key
 
@@ -102,15 +102,6 @@ def text(form: Form, name: str) -> str:
 def wants_active(form: Form) -> bool:
     """The ``active`` field of an activate/deactivate form ("1" to activate)."""
     return form_text(form, "active") == "1"
-
-
-async def unit_options(current: Unit | None = None) -> list[tuple[str, str]]:
-    """(code, name) of the active units for a unit field, and the ``current`` one even if deactivated
-    (so that the form shows what is saved rather than silently selecting something else)."""
-    options = [(unit.code, unit.name) for unit in await Unit.filter(active=True).order_by("id")]
-    if current is not None and not current.active:
-        options.append((current.code, f"{current.name}（已停用）"))
-    return options
 
 
 def name_error(value: str, limit: int) -> str:

@@ -21,10 +21,10 @@ from gateway.inbox.admin_common import (
     done,
     name_error,
     text,
-    unit_options,
     wants_active,
 )
 from gateway.keys import staff_key
+from gateway.units import unit_options
 
 BASE = "/inbox/admin/staff"
 MAX_NAME = 64

@@ -22,9 +22,9 @@ from gateway.inbox.admin_common import (
     done,
     name_error,
     text,
-    unit_options,
     wants_active,
 )
+from gateway.units import unit_options
 
 BASE = "/inbox/admin/templates"
 MAX_NAME = 60

@@ -58,6 +58,7 @@ from core.vocab import (
 from gateway.inbox.views import Inbox, see_other
 from gateway.keys import actor_key, service_key, settings_key
 from gateway.serialize import aware_time, overdue
+from gateway.units import units_by_id
 
 FORMAL_REPLY = "制度性答复"
 """In a template's name: a formal answer, whose basis, contact and signing spokesperson are required."""
@@ -573,7 +574,7 @@ class CasePages:
         service = request.config_dict[service_key]
         actor: Actor = request[actor_key]
         now = datetime.now(UTC)
-        units = {u.id: u for u in await Unit.all().order_by("id")}
+        units = await units_by_id()
         actions = [a for a in available_actions(inquiry, actor, service.rules, now) if a in FORMS]
         chosen = (failure.values.get("template") if failure else None) or request.query.get("template", "")
         forms = _FormBuilder(inquiry, actor, service.rules, units, failure)

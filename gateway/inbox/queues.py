@@ -33,13 +33,14 @@ from tortoise.expressions import Q
 from core.actors import Actor
 from core.deadlines import Clock, DeadlinePolicy
 from core.errors import InvalidInput
-from core.models import Inquiry, Unit
+from core.models import Inquiry
 from core.service import InquiryService
 from core.states import State
 from core.vocab import CHANNEL_LABELS, KIND_LABELS, Channel
 from gateway import serialize
 from gateway.api import count_up_to, visible_to
 from gateway.inquiry_filters import Condition, overdue, parse_filters
+from gateway.units import unit_options
 
 PER_PAGE = 20
 COUNT_CAP = 1000
@@ -223,12 +224,11 @@ def _cursor(row: Mapping[str, Any]) -> Cursor:
 
 async def _options(actor: Actor, service: InquiryService) -> dict[str, Any]:
     """The filter form's choices (the unit only for those who see every unit)."""
-    units = [] if actor.is_unit_staff else await Unit.filter(active=True).order_by("id")
     return {
         "kinds": list(KIND_LABELS.items()),
         "categories": [(c.code, c.name) for c in service.rules.categories.values()],
         "channels": list(CHANNEL_LABELS.items()),
-        "units": [(u.code, u.name) for u in units],
+        "units": [] if actor.is_unit_staff else await unit_options(),
     }
 
 
