@@ -6,7 +6,7 @@ from pathlib import Path
 
 from core.models import Unit
 from gateway.settings import Settings, UnitSettings
-from gateway.units import ImportedUnit, read_units_file, sync_units
+from gateway.units import ImportedUnit, read_units_file, sync_units, unit_options, units_by_id
 
 
 async def test_the_config_adds_missing_units_and_keeps_an_admins_rename_and_deactivation(
@@ -35,6 +35,22 @@ async def test_an_import_renames_but_does_not_reactivate(db: None) -> None:
 async def test_config_units_never_rename(db: None) -> None:
     assert await sync_units([UnitSettings(code="rsj", name="别的名字")]) == 0
     assert (await Unit.get(code="rsj")).name == "市人力资源和社会保障局"
+
+
+async def test_a_unit_field_offers_the_active_units_and_the_saved_one_though_deactivated(db: None) -> None:
+    await Unit.filter(code="rsj").update(active=False)
+    rsj = await Unit.get(code="rsj")
+    offered = await unit_options()
+    assert "rsj" not in dict(offered)
+    assert len(offered) == await Unit.filter(active=True).count()
+    assert dict(await unit_options(rsj))["rsj"] == "市人力资源和社会保障局（已停用）"
+
+
+async def test_units_by_id_keeps_deactivated_units_for_the_cases_that_name_them(db: None) -> None:
+    await Unit.filter(code="rsj").update(active=False)
+    units = await units_by_id()
+    assert list(units) == sorted(units)
+    assert {unit.code for unit in units.values()} == {unit.code for unit in await Unit.all()}
 
 
 def test_a_units_file_is_an_import(tmp_path: Path) -> None:
