@@ -25,7 +25,6 @@ from channels.web.forms import form_text, whole_number
 from channels.web.present import beijing_time
 from channels.wechat.inbound import parse as parse_wechat
 from channels.wechat.security import WeChatRejected
-from core.actions import reply_signature
 from core.actors import Actor
 from core.deadlines import DeadlineCalculator
 from core.errors import ConcurrentUpdate, CoreError, Forbidden, IllegalAction, InvalidInput, NotFound
@@ -124,7 +123,13 @@ FORMS: dict[str, ActionForm] = {
                 Field("text", "答复内容（将发送给来信人）", "textarea"),
                 Field("basis", "政策依据", "textarea", required=False),
                 Field("contact", "联系方式", required=False, hint="来信人可就答复联系的部门和电话"),
-                Field("signature", "签发人（网络发言人）", "signature", required=False),
+                Field(
+                    "signature",
+                    "签发人（网络发言人）",
+                    "signature",
+                    required=False,
+                    hint="答复落款为承办单位的网络发言人，选定发言人时加署其姓名。",
+                ),
                 Field("resolved", "问题是否已解决", "yesno"),
                 Field("note", "内部备注", "textarea", required=False, hint="仅工作人员可见，不发送给来信人"),
             ),
@@ -691,9 +696,9 @@ class _FormBuilder:
             role=Role.SPOKESPERSON, unit_id=self.unit.id, active=True
         ).order_by("display_name", "id")
         values["signature"] = next((s.username for s in spokespersons if s.id == self.actor.staff_id), "")
-        return [("", f"{reply_signature(self.unit)}（以单位名义）")] + [
-            (s.username, reply_signature(self.unit, s)) for s in spokespersons
-        ]
+        # short labels: a select shows one line, and the unit's name would fill a phone's width; the
+        # field's hint says how the reply is signed
+        return [("", "以单位名义（不署个人姓名）")] + [(s.username, s.display_name) for s in spokespersons]
 
 
 async def _facts(inquiry: Inquiry, unit: Unit | None, rules: Rules) -> dict[str, Any]:

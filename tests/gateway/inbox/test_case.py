@@ -260,9 +260,10 @@ async def test_dispatch_acknowledge_and_reply_with_a_template_and_a_spokesperson
     page = await page_of(inbox, f"{case_path(number)}?template={template.id}")
     assert "您好！根据{basis}，养老金按月发放。" in html.unescape(page)
     assert "其他单位模板" not in page
-    assert re.search(
-        r'<option value="rsj-spk" selected>', page
-    )  # the spokesperson signing in signs by default
+    # the spokesperson signing in signs by default; the options are short enough for a phone's select
+    assert '<option value="rsj-spk" selected>王芳</option>' in page
+    assert '<option value="">以单位名义（不署个人姓名）</option>' in page
+    assert "答复落款为承办单位的网络发言人，选定发言人时加署其姓名。" in page
     response = await act(
         inbox,
         number,
