@@ -1,7 +1,8 @@
 """The web channel: the citizen's form, receipt, tracking and rating pages (server-rendered, 简体中文).
 
 :func:`setup_web_channel` adds the routes of :mod:`channels.web.routes` and the stylesheet under
-``/static/web/`` to the gateway's application.
+``/static/web/`` (over the city's base stylesheet, :mod:`channels.stylesheet`) to the gateway's
+application.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import secrets
 
 from aiohttp import web
 
+from channels.stylesheet import base_stylesheet_url
 from channels.web.csrf import CsrfTokens
 from channels.web.options import ChatIdentity, Identify, WebOptions
 from channels.web.pages import STATIC, Pages
@@ -37,6 +39,7 @@ def setup_web_channel(
     pages = Pages(
         {
             "city_name": options.city_name,
+            "base_css_url": base_stylesheet_url(app),
             "css_url": str(static.url_for(filename="web.css", append_version=True)),
         }
     )

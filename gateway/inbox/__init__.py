@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from channels.stylesheet import base_stylesheet_url
 from gateway.auth import MIN_PASSWORD_LENGTH
 from gateway.inbox.admin import admin_app
 from gateway.inbox.case import CasePages
@@ -25,7 +26,13 @@ def setup_inbox(app: web.Application, settings: Settings) -> None:
     """Add the inbox and its stylesheet to ``app`` (``settings`` must carry the secret key)."""
     static = app.router.add_static("/static/inbox/", STATIC, name="inbox-static")
     css_url = str(static.url_for(filename="inbox.css", append_version=True))
-    pages = InboxPages({"css_url": css_url, "min_password_length": MIN_PASSWORD_LENGTH})
+    pages = InboxPages(
+        {
+            "base_css_url": base_stylesheet_url(app),
+            "css_url": css_url,
+            "min_password_length": MIN_PASSWORD_LENGTH,
+        }
+    )
     inbox = Inbox(settings.inbox, settings.secret_key, pages)
     subapp = web.Application(middlewares=[inbox.guard])
     subapp.router.add_routes(inbox.routes())

@@ -169,22 +169,28 @@ async def test_pages_are_chinese_responsive_and_self_contained(client: Any, path
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert '<span class="brand__city">乌鲁木齐市</span>' in html
     assert '<span class="brand__name">网络问政</span>' in html
-    assert re.search(r'<link rel="stylesheet" href="/static/web/web\.css\?v=[^"]+">', html)
+    assert re.search(
+        r'<link rel="stylesheet" href="/static/base/base\.css\?v=[^"]+">\n'
+        r'<link rel="stylesheet" href="/static/web/web\.css\?v=[^"]+">',
+        html,
+    )
     assert "http://" not in html
     assert "https://" not in html
     assert "<script" not in html
 
 
-async def test_stylesheet_is_served_by_the_app(client: Any) -> None:
-    response = await client.get("/static/web/web.css")
-    assert response.status == 200
-    assert response.content_type == "text/css"
-    css = await response.text()
-    assert '"PingFang SC", "Hiragino Sans GB",\n    "Microsoft YaHei", "WenQuanYi Zen Hei"' in css
-    assert "sans-serif;" in css
-    for external in ("@import", "url(", "http"):
-        assert external not in css
-    assert "@media (max-width: 600px)" in css
+async def test_stylesheets_are_served_by_the_app(client: Any) -> None:
+    css = {}
+    for path in ("/static/base/base.css", "/static/web/web.css"):
+        response = await client.get(path)
+        assert response.status == 200
+        assert response.content_type == "text/css"
+        css[path] = await response.text()
+        for external in ("@import", "url(", "http"):
+            assert external not in css[path]
+    fonts = '"PingFang SC", "Hiragino Sans GB",\n    "Microsoft YaHei", "WenQuanYi Zen Hei"'
+    assert fonts in css["/static/base/base.css"]
+    assert "@media (max-width: 600px)" in css["/static/web/web.css"]
 
 
 async def test_home_links_to_submit_and_track(client: Any) -> None:
