@@ -20,7 +20,6 @@ MAX_NAME_BYTES: Final = 16
 MAX_SUB_NAME_BYTES: Final = 60
 MAX_KEY_BYTES: Final = 128
 MAX_URL_BYTES: Final = 1024
-BUTTON_TYPES: Final = frozenset({"click", "view"})
 PLACEHOLDERS: Final = frozenset({"form", "site"})
 
 
