@@ -159,6 +159,18 @@ async def stored_inquiry_ids(connection: BatchConnection, keys: Sequence[str]) -
     return {row[0]: row[1] for row in await connection.fetch(sql, list(keys))}
 
 
+async def joined_message_keys(connection: BatchConnection, keys: Sequence[str]) -> set[str]:
+    """Of the stored messages with these dedupe keys, those that joined an inquiry rather than opened
+    it (the one that opened it is its first message)."""
+    marks = ", ".join(placeholders(connection, len(keys)))
+    sql = (
+        "SELECT m.dedupe_key FROM inquiry_message m "
+        f"WHERE m.dedupe_key IN ({marks}) AND m.id > "
+        "(SELECT MIN(o.id) FROM inquiry_message o WHERE o.inquiry_id = m.inquiry_id)"
+    )
+    return {row[0] for row in await connection.fetch(sql, list(keys))}
+
+
 async def open_inquiry_ids(
     connection: BatchConnection, channel: Channel, senders: Collection[str], since: datetime
 ) -> dict[str, tuple[int, int]]:

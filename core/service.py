@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from core.actions import HANDLERS, Change, Context, refusal
@@ -32,6 +33,7 @@ from core.intake import (
     PendingIntake,
     StaleInquiries,
     Supplement,
+    joined_message_keys,
     load_inquiries,
     open_inquiry_ids,
     store_intakes,
@@ -43,7 +45,7 @@ from core.messages import InboundMessage
 from core.models import CitizenIdentity, Inquiry, InquiryMessage, OutboxMessage
 from core.numbers import normalise_number
 from core.rules import Rules
-from core.states import Action, State, allowed_actions, next_state
+from core.states import Action, State, allowed_actions, allows, next_state
 from core.vocab import UNIT_ROLES, Channel, Kind, Role
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,10 @@ ACTION_ROLES: Mapping[Action, frozenset[Role]] = {
 }
 """Staff roles allowed to take each action; actions missing here are the citizen's or the system's."""
 
+FILING_ATTEMPTS = 3
+"""How many times a batch of chat messages is filed before what another process keeps changing under it
+wins: an inquiry it joins changed meanwhile is left alone (its messages open new inquiries); a message
+stored meanwhile fails the batch (each message is then filed alone, core.group_commit)."""
 REMEMBERED_INQUIRIES = 4096
 """Inquiries a chat message was filed into lately, kept in memory for the citizens' next messages."""
 CITIZEN_ACTIONS = frozenset({Action.RATE})
@@ -274,19 +280,29 @@ class InquiryService:
     async def _file_arrivals(self, batch: Sequence[_Arrival]) -> list[Reception | CoreError]:
         """File a batch of chat messages in one transaction: one outcome per message, in order."""
         stale: frozenset[int] = frozenset()
+        attempts = 0
         while True:
-            recalled: set[int] = set()
             try:
                 async with batch_transaction() as connection:
-                    outcomes = await self._file(connection, batch, stale, recalled)
+                    outcomes = await self._file(connection, batch, stale)
                 break
+            except IntegrityError:
+                # PostgreSQL: another process stored one of these messages (a retry delivered to both
+                # at the same moment) after this batch looked for it; filed again, it is found stored
+                attempts += 1
+                if attempts >= FILING_ATTEMPTS:
+                    raise
             except StaleInquiries as error:
+                # Another process changed an inquiry to join since it was recalled from memory or read
+                # (on PostgreSQL a read is not locked: the citizen's next message may have joined it
+                # there, or the desk dispatched it). Each is read again and judged as it is then. One
+                # that keeps moving is left alone, as after a lost compare-and-set in act(): its
+                # messages open new inquiries.
                 for inquiry_id in error.ids:
                     self._filed.pop(inquiry_id, None)
-                # One recalled from memory may only have taken a message in another process: it is read
-                # again. One read from the database that changed since was changed for good (screened,
-                # say): as after a lost compare-and-set in act(), its messages open new inquiries.
-                stale |= error.ids - recalled
+                attempts += 1
+                if attempts >= FILING_ATTEMPTS:
+                    stale |= error.ids
         for outcome, arrival in zip(outcomes, batch, strict=True):
             if isinstance(outcome, Reception) and not outcome.repeated:
                 self._remember(outcome.inquiry, arrival)
@@ -297,21 +313,21 @@ class InquiryService:
         connection: BatchConnection,
         batch: Sequence[_Arrival],
         stale: frozenset[int],
-        recalled: set[int],
     ) -> list[Reception | CoreError]:
-        """File ``batch`` on ``connection``; ``recalled`` collects the inquiries to join taken from memory."""
+        """File ``batch`` on ``connection``, joining no inquiry in ``stale``."""
         now = self.clock()
         stored = await stored_inquiry_ids(connection, [a.key for a in batch])
+        joined = await joined_message_keys(connection, list(stored)) if stored else set()
         new = [a.message for a in batch if a.key not in stored]
-        targets = await self._open_inquiries(connection, new, now, recalled)
+        targets = await self._open_inquiries(connection, new, now)
         inquiries = await self._inquiries(connection, set(stored.values()), dict(targets.values()))
         versions = {i.id: i.version for i in inquiries.values()}
         joinable: dict[tuple[Channel, str], Inquiry | PendingIntake] = {
             who: inquiries[i]
             for who, (i, _) in targets.items()
-            if i not in stale and refusal(Action.SUPPLEMENT, inquiries[i], self.rules, now) is None
+            if i not in stale and self._may_join(inquiries[i], now)
         }
-        plan = self._plan(batch, {key: inquiries[i] for key, i in stored.items()}, joinable)
+        plan = self._plan(batch, {key: inquiries[i] for key, i in stored.items()}, joinable, joined)
         opened = [place for step, place in plan if step == "open" and isinstance(place, PendingIntake)]
         made = dict(zip(map(id, opened), await store_intakes(connection, opened), strict=True))
         versions |= {inquiry.id: inquiry.version for inquiry in made.values()}
@@ -324,20 +340,32 @@ class InquiryService:
             inquiry = made[id(place)] if isinstance(place, PendingIntake) else place
             if step == "join":
                 supplements.append(await self._supplement(inquiry, arrival.message, now))
-            outcomes.append(Reception(inquiry, joined=step == "join", repeated=step == "repeat"))
+            outcomes.append(Reception(inquiry, joined=arrival.key in joined, repeated=step == "repeat"))
         if supplements:
             await store_supplements(connection, supplements, versions)
         return outcomes
+
+    def _may_join(self, inquiry: Inquiry, now: datetime) -> bool:
+        """A message may join ``inquiry`` as read: the state table allows SUPPLEMENT from its state
+        (an inquiry found waiting may have been dispatched since, in another process) and the rules
+        do not refuse it."""
+        return (
+            allows(State(inquiry.state), Action.SUPPLEMENT)
+            and refusal(Action.SUPPLEMENT, inquiry, self.rules, now) is None
+        )
 
     def _plan(
         self,
         batch: Sequence[_Arrival],
         placed: dict[str, Inquiry | PendingIntake],
         joinable: dict[tuple[Channel, str], Inquiry | PendingIntake],
+        joined: set[str],
     ) -> list[tuple[str, Inquiry | PendingIntake | CoreError]]:
         """Where each message goes, in order of arrival: ``repeat`` (its dedupe key is ``placed``),
         ``join`` (its sender has a ``joinable`` inquiry), ``open`` (a new inquiry, a PendingIntake
-        until stored) or ``refused`` (the intake's error). Updates both mappings as it goes."""
+        until stored) or ``refused`` (the intake's error). Updates the mappings as it goes, and
+        ``joined``, the dedupe keys of messages that joined an inquiry rather than opened it (a repeat
+        is answered as its first delivery was)."""
         plan: list[tuple[str, Inquiry | PendingIntake | CoreError]] = []
         for arrival in batch:
             message, key = arrival.message, arrival.key
@@ -348,6 +376,7 @@ class InquiryService:
             if who in joinable:
                 plan.append(("join", joinable[who]))
                 placed[key] = joinable[who]
+                joined.add(key)
                 continue
             try:
                 pending = self._pending_intake(_request(arrival), Actor.citizen(), arrival.now)
@@ -365,13 +394,12 @@ class InquiryService:
         connection: BatchConnection,
         messages: Sequence[InboundMessage],
         now: datetime,
-        recalled: set[int],
     ) -> dict[tuple[Channel, str], tuple[int, int]]:
         """The inquiry each sender's message would join: (channel, sender) → its id and version.
 
         From memory when this process filed the sender's latest message, within the window, into an
-        inquiry still waiting for the desk as far as it knows (added to ``recalled``): the compare-and-set
-        that stores the join finds out if it has moved on since. Otherwise from the database.
+        inquiry still waiting for the desk as far as it knows: the compare-and-set that stores the join
+        finds out if it has moved on since. Otherwise from the database.
         """
         window = self.rules.join_window_minutes
         if window <= 0:
@@ -385,7 +413,6 @@ class InquiryService:
             remembered = self._filed.get(latest[0]) if latest is not None and latest[1] >= since else None
             if remembered is not None and remembered.state == State.RECEIVED:
                 found[who] = (remembered.id, remembered.version)
-                recalled.add(remembered.id)
             else:
                 unknown.setdefault(message.channel, set()).add(message.sender)
         for channel, senders in unknown.items():

@@ -122,6 +122,11 @@ def next_state(current: State, action: Action) -> State:
         ) from None
 
 
+def allows(current: State, action: Action) -> bool:
+    """The table allows ``action`` from ``current``."""
+    return (current, action) in TRANSITIONS
+
+
 def allowed_actions(current: State) -> list[Action]:
     """Actions the table allows from ``current``, in table order."""
     return [a for (s, a) in TRANSITIONS if s == current]

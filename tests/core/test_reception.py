@@ -135,10 +135,14 @@ async def test_another_citizen_never_joins(svc: InquiryService) -> None:
 async def test_wechat_retries_store_a_message_once(svc: InquiryService, clock: FakeClock) -> None:
     first = await receive(svc, message("1"))
     again = await receive(svc, message("1"))
-    assert (again.repeated, again.inquiry.id) == (True, first.inquiry.id)
+    assert (again.repeated, again.joined, again.inquiry.id) == (True, False, first.inquiry.id)
     clock.now += timedelta(minutes=1)
     together = await asyncio.gather(*(receive(svc, message("2", kind="image", text="")) for _ in range(3)))
     assert {r.inquiry.id for r in together} == {first.inquiry.id}
+    # each delivery of the message that joined is told so, as the first was (in the same batch or later)
+    assert [(r.joined, r.repeated) for r in together] == [(True, False), (True, True), (True, True)]
+    later = await receive(InquiryService(svc.rules, svc.deadlines, clock=clock), message("2", kind="image"))
+    assert (later.joined, later.repeated) == (True, True)
     assert await InquiryMessage.filter(dedupe_key="wechat:oUser1:2").count() == 1
     assert await Inquiry.all().count() == 1
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import IllegalAction
-from core.states import TRANSITIONS, Action, State, allowed_actions, next_state, to_mermaid
+from core.states import TRANSITIONS, Action, State, allowed_actions, allows, next_state, to_mermaid
 
 PRODUCT_TABLE = {
     (State.RECEIVED, Action.DISPATCH): State.DISPATCHED,
@@ -62,3 +62,10 @@ def test_allowed_actions_and_the_diagram() -> None:
     diagram = to_mermaid()
     assert "    dispatched --> acknowledged: acknowledge" in diagram.splitlines()
     assert "note" not in diagram
+
+
+@pytest.mark.parametrize("state", list(State))
+def test_allows_agrees_with_the_table(state: State) -> None:
+    assert [a for a in Action if allows(state, a)] == [a for a in Action if a in allowed_actions(state)]
+    assert allows(State.RECEIVED, Action.SUPPLEMENT)
+    assert not allows(State.DISPATCHED, Action.SUPPLEMENT)

@@ -97,14 +97,17 @@ async def test_retries_store_once_and_answer_the_same(wechat: Any) -> None:
     assert await InquiryMessage.all().count() == 1
 
 
-async def test_a_follow_up_joins_and_says_so(wechat: Any) -> None:
+async def test_a_follow_up_joins_and_says_so_on_every_delivery(wechat: Any) -> None:
     await post_plain(wechat, plain_push("oCitizen", "<Content><![CDATA[供暖不热]]></Content>", msg_id="1"))
     photo = plain_push(
         "oCitizen", "<PicUrl><![CDATA[http://x]]></PicUrl><MediaId><![CDATA[m]]></MediaId>", "image", "2"
     )
     number = (await Inquiry.first()).number  # type: ignore[union-attr]
     assert content_of(await (await post_plain(wechat, photo)).text()) == f"已补充到诉求 {number}。"
+    retries = await asyncio.gather(*(post_plain(wechat, photo) for _ in range(2)))
+    assert {content_of(await r.text()) for r in retries} == {f"已补充到诉求 {number}。"}
     assert await Inquiry.all().count() == 1
+    assert await InquiryMessage.all().count() == 2
 
 
 async def test_subscribe_is_welcomed_and_other_events_get_success(wechat: Any) -> None:
