@@ -12,6 +12,7 @@ from datetime import datetime
 from channels.chat.commands import interpret
 from channels.chat.conversation import answer_command
 from channels.links import case_link
+from core.errors import CoreError
 from core.messages import InboundMessage
 from core.numbers import BEIJING
 from core.service import InquiryService, Reception
@@ -53,9 +54,14 @@ class ChatResponder:
             answer = await self._command(message, message.text)
             if answer is not None:
                 return answer
-        reception = await self.service.receive(
-            message, kind=self.options.default_kind, category=self.options.default_category
-        )
+        try:
+            reception = await self.service.receive(
+                message, kind=self.options.default_kind, category=self.options.default_category
+            )
+        except CoreError as refused:
+            # nothing was stored (a text over the length limit, say): the citizen is told why, once,
+            # rather than the platform getting an error and sending the message again
+            return str(refused)
         return self._receipt(reception)
 
     async def _command(self, message: InboundMessage, text: str) -> str | None:

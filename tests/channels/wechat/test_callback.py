@@ -110,6 +110,13 @@ async def test_a_follow_up_joins_and_says_so_on_every_delivery(wechat: Any) -> N
     assert await InquiryMessage.all().count() == 2
 
 
+async def test_a_message_the_intake_refuses_is_answered_with_the_reason_and_not_stored(wechat: Any) -> None:
+    push = plain_push("oCitizen", f"<Content><![CDATA[{'长' * 5001}]]></Content>")
+    response = await post_plain(wechat, push)
+    assert (response.status, content_of(await response.text())) == (200, "诉求内容不能超过 5000 字")
+    assert not await InquiryMessage.exists()
+
+
 async def test_subscribe_is_welcomed_and_other_events_get_success(wechat: Any) -> None:
     event = (
         "<xml><ToUserName><![CDATA[gh_city]]></ToUserName><FromUserName><![CDATA[oNew]]></FromUserName>"
