@@ -2,7 +2,8 @@
 
 A citizen sees only inquiries filed under their own identity on the channel they write from: a number
 that belongs to someone else gets the same answer as a number that does not exist. A rating applies to
-the citizen's latest answered (``replied``) inquiry, the one whose answer invited it.
+the citizen's latest answered (``replied``) inquiry, the one whose answer invited it; so 查询 invites a
+rating by reply for that one only, and sends the citizen to the case page for any other.
 
 WeChat and Weibo retry a push they got no answer to in 5 seconds. A retried rating finds its inquiry already
 closed: it is recognised by the inquiry having been rated after the message was sent, and answered
@@ -69,8 +70,9 @@ async def _list(own: Q, now: datetime) -> str:
     inquiries = await Inquiry.filter(own, recent).order_by("-created_at", "-id").limit(MAX_LISTED)
     if not inquiries:
         return NO_INQUIRIES
+    rated_next = await _rated_by_reply(own)
     lines = [LIST_HEADER.format(count=len(inquiries))]
-    lines += [f"{inquiry.number} {_status(inquiry)}" for inquiry in inquiries]
+    lines += [f"{inquiry.number} {_status(inquiry, rated_next)}" for inquiry in inquiries]
     lines.append(LIST_FOOTER)
     return "\n".join(lines)
 
@@ -80,11 +82,17 @@ async def _show(own: Q, number: str, public_base_url: str) -> str:
     if inquiry is None:
         return NOT_FOUND.format(number=number)
     link = case_link(public_base_url, inquiry)
-    return f"诉求 {inquiry.number}：{_status(inquiry)}。查看进度：{link}"
+    return f"诉求 {inquiry.number}：{_status(inquiry, await _rated_by_reply(own))}。查看进度：{link}"
 
 
-def _status(inquiry: Inquiry) -> str:
-    """The state in Chinese; while the citizen waits, the date the answer is due (Beijing time)."""
+async def _rated_by_reply(own: Q) -> Inquiry | None:
+    """The inquiry a rating sent as a reply (1, 2, 3) applies to: the latest one answered."""
+    return await Inquiry.filter(own, state=State.REPLIED).order_by("-replied_at", "-id").first()
+
+
+def _status(inquiry: Inquiry, rated_by_reply: Inquiry | None) -> str:
+    """The state in Chinese; while the citizen waits, the date the answer is due (Beijing time); once
+    answered, how to rate it (by reply only for ``rated_by_reply``)."""
     state = State(inquiry.state)
     label = STATE_LABELS[state]
     if state in OPEN_STATES:
@@ -93,7 +101,9 @@ def _status(inquiry: Inquiry) -> str:
             local = due.astimezone(BEIJING)
             return f"{label}，预计 {local.month}月{local.day}日 前答复"
     if state is State.REPLIED:
-        return f"{label}，请回复 1 满意，2 基本满意，3 不满意"
+        if rated_by_reply is not None and rated_by_reply.id == inquiry.id:
+            return f"{label}，请回复 1 满意，2 基本满意，3 不满意"
+        return f"{label}，请在诉求页面评价"
     if inquiry.rating:
         return f"{label}（{RATING_LABELS[Rating(inquiry.rating)]}）"
     return label
@@ -107,7 +117,7 @@ async def _rate(
     already = await Inquiry.filter(own, rated_at__gte=message.sent_at).order_by("-rated_at").first()
     if already is not None:
         return _rated(already, templates)
-    latest = await Inquiry.filter(own, state=State.REPLIED).order_by("-replied_at", "-id").first()
+    latest = await _rated_by_reply(own)
     if latest is None:
         return None
     try:

@@ -94,6 +94,11 @@ async def test_unsatisfied_rating_applies_to_the_latest_replied_inquiry(
     await to_replied(chat, staff, older.number)
     newer = await open_inquiry(chat, "oA", "楼道堆放杂物")
     await to_replied(chat, staff, newer.number)
+    # 查询 invites a rating by reply for the one a reply rates; the other is rated on its page
+    listed = await chat.send("oA", "查询")
+    assert f"{newer.number} 已答复，请回复 1 满意，2 基本满意，3 不满意" in listed
+    assert f"{older.number} 已答复，请在诉求页面评价" in listed
+    assert "请在诉求页面评价。查看进度：" in await chat.send("oA", f"查询 {older.number}")
     later = int(time.time()) + 60  # sent after both answers
     assert await chat.send("oA", "不满意", sent=later) == "已收到您的评价，我们将复核办理情况。"
     assert (await Inquiry.get(id=newer.id)).rating == Rating.UNSATISFIED
