@@ -3,6 +3,7 @@ with backoff. Delivery is at-least-once; WeChat's template API deduplicates on `
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -10,6 +11,8 @@ from core import retry
 from core.actors import Actor
 from core.audit import AuditEvent
 from core.models import Inquiry, InquiryMessage, OutboxMessage
+
+log = logging.getLogger(__name__)
 
 
 class DeliveryFailed(Exception):
@@ -38,6 +41,12 @@ async def drain(channel: str, attempt: Attempt, now: datetime, limit: int = 50) 
             platform_id = await attempt(message, inquiry, now)
         except DeliveryFailed as failure:
             await failed(message, now, failure.reason, retryable=failure.retryable)
+            continue
+        except Exception as error:
+            # a fault of ours (a template that does not fit, say): the message is tried again with
+            # backoff and in the end shown failed to staff, and the messages after it still go out
+            log.exception("delivery of outbox message %s failed unexpectedly", message.id)
+            await failed(message, now, f"unexpected error: {error!r}", retryable=True)
             continue
         await delivered(message, now, platform_id)
         sent += 1
