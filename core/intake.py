@@ -1,4 +1,5 @@
-"""Storing what citizens send in batches: one transaction, a handful of statements, however many arrive.
+"""Storing what citizens send in batches: one transaction, a handful of statements, however many arrive
+(and two more for each citizen heard from for the first time).
 
 Intake is the hottest write (every WeChat push, every form), so a batch costs one counter upsert per
 Beijing day, one insert statement each for inquiries, messages and audit events (run for all their
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tortoise.models import Model
@@ -92,7 +93,7 @@ async def store_intakes(connection: BatchConnection, batch: Sequence[PendingInta
             if key is not None:
                 claimed.add(key)
     numbers = await _case_numbers(connection, fresh)
-    citizens = await _citizen_ids(connection, [p.request for p in fresh])
+    citizens = await _citizen_ids(connection, fresh)
     rows = [_inquiry(p, number, citizen) for p, number, citizen in zip(fresh, numbers, citizens, strict=True)]
     if rows:
         await _insert(connection, rows)
@@ -174,8 +175,8 @@ async def joined_message_keys(connection: BatchConnection, keys: Sequence[str]) 
 async def open_inquiry_ids(
     connection: BatchConnection, channel: Channel, senders: Collection[str], since: datetime
 ) -> dict[str, tuple[int, int]]:
-    """For each sender (an identity on ``channel``), the inquiry their latest message since ``since``
-    went into, if that inquiry came on ``channel`` and still waits in ``received``: its id and version.
+    """For each sender (an identity on ``channel``), of their inquiries that came on ``channel`` and still
+    wait in ``received``, the one their latest message since ``since`` went into: its id and version.
 
     Every inbound message is stored with an ``intake`` or ``supplement`` audit event of the same time,
     so the events (indexed by inquiry) stand for the messages (which have no index by inquiry).
@@ -338,8 +339,9 @@ async def _case_numbers(connection: BatchConnection, fresh: list[PendingIntake])
     return [next(issued[day]) for day in days]
 
 
-async def _citizen_ids(connection: BatchConnection, requests: Sequence[IntakeRequest]) -> list[int | None]:
+async def _citizen_ids(connection: BatchConnection, fresh: Sequence[PendingIntake]) -> list[int | None]:
     """The citizen behind each request's channel identity, created on first contact; None without one."""
+    requests = [pending.request for pending in fresh]
     known: dict[tuple[Channel, str], int] = {}
     for channel in {r.channel for r in requests if r.identity}:
         identities = list({r.identity for r in requests if r.channel == channel and r.identity})
@@ -351,23 +353,26 @@ async def _citizen_ids(connection: BatchConnection, requests: Sequence[IntakeReq
         rows = await connection.fetch(sql, [channel.value, *identities])
         known |= {(channel, external_id): citizen_id for external_id, citizen_id in rows}
     found: list[int | None] = []
-    for request in requests:
+    for pending in fresh:
+        request = pending.request
         if not request.identity:
             found.append(None)
             continue
         who = (request.channel, request.identity)
         if who not in known:
-            known[who] = await _new_citizen(connection, request)
+            known[who] = await _new_citizen(connection, pending)
         found.append(known[who])
     return found
 
 
-async def _new_citizen(connection: BatchConnection, request: IntakeRequest) -> int:
-    """A citizen first heard from through ``request``, with their identity on its channel; their id."""
+async def _new_citizen(connection: BatchConnection, pending: PendingIntake) -> int:
+    """A citizen first heard from through ``pending``'s request, with their identity on its channel (two
+    statements, once per citizen: rare next to their messages); their id."""
+    request = pending.request
     marks = ", ".join(placeholders(connection, 3))
     made = await connection.fetch(
         f"INSERT INTO citizen (name, phone, created_at) VALUES ({marks}) RETURNING id",
-        [request.contact_name, request.contact_phone, datetime.now(UTC)],
+        [request.contact_name, request.contact_phone, pending.now],
     )
     citizen: int = made[0][0]
     await connection.execute(

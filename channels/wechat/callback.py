@@ -1,4 +1,5 @@
-"""`GET|POST /channels/wechat`: URL verification, and every push answered inside WeChat's 5 seconds.
+"""`GET|POST /channels/wechat`: URL verification, and every push answered, inside WeChat's 5 seconds
+unless the database is unavailable (then 503, and WeChat sends the push again).
 
 A citizen's message is stored (a new inquiry, or part of their open one) before the passive reply
 tells them the case number, so WeChat's retries of the same message find it stored and get the same

@@ -222,9 +222,7 @@ class CallbackSecurity:
         self, envelope: Envelope, reply_xml: str, nonce: str | None = None, timestamp: int | None = None
     ) -> str:
         """The reply to send: encrypted with the push's key if the push was encrypted, else as is.
-
-        ``success`` and empty answers are not replies and are sent as they are, not sealed.
-        """
+        (``success`` is no reply: the callback sends it as it is, without sealing it.)"""
         if not envelope.encrypted:
             return reply_xml
         nonce = nonce if nonce is not None else str(secrets.randbelow(10**10))
