@@ -94,13 +94,8 @@ async def delivery_report(channel: str, platform_id: str, status: str, now: date
 
 async def failed(message: OutboxMessage, now: datetime, error: str, *, retryable: bool) -> None:
     """Retry later, or give up and leave the failure on the inquiry's timeline for staff."""
-    if not retry.gives_up(message, retryable=retryable):
-        await OutboxMessage.filter(id=message.id).update(
-            next_attempt_at=now + retry.backoff(message.attempts), last_error=error[:300]
-        )
-        return
-    await OutboxMessage.filter(id=message.id).update(state="failed", last_error=error[:300])
-    await _failure_event(message, now, error)
+    if await retry.failed(message, now, error, retryable=retryable):
+        await _failure_event(message, now, error)
 
 
 async def _failure_event(message: OutboxMessage, now: datetime, error: str) -> None:

@@ -1,4 +1,5 @@
-"""Claiming queued work (outbox messages, media to fetch) so several processes can work one queue.
+"""Claiming queued work (outbox messages, media to fetch) so several processes can work one queue, and
+recording a failed attempt: due again after a backoff, until it gives up.
 
 A row is claimed by compare-and-set on its attempt count, which also pushes its next attempt past a
 lease: a process that dies mid-attempt leaves the row to be retried, not lost.
@@ -37,5 +38,12 @@ async def claim(row: Queued, now: datetime) -> bool:
     return bool(taken)
 
 
-def gives_up(row: Queued, *, retryable: bool) -> bool:
-    return not retryable or row.attempts >= MAX_ATTEMPTS
+async def failed(row: Queued, now: datetime, error: str, *, retryable: bool) -> bool:
+    """Record that an attempt on ``row`` failed with ``error``: it is due again after the backoff, or,
+    when it gives up, ``failed``. Returns whether it gave up."""
+    update = type(row).filter(id=row.id).update  # type: ignore[attr-defined]
+    if not retryable or row.attempts >= MAX_ATTEMPTS:
+        await update(state="failed", last_error=error[:300])
+        return True
+    await update(next_attempt_at=now + backoff(row.attempts), last_error=error[:300])
+    return False

@@ -40,13 +40,7 @@ async def fetch_media(api: WeChatApi, storage: Path, now: datetime, limit: int =
         try:
             body, content_type, filename = await api.download_media(row.media_id)
         except WeChatApiError as error:
-            reason = f"{error.errcode} {error.errmsg}"[:300]
-            if retry.gives_up(row, retryable=error.retryable):
-                await Attachment.filter(id=row.id).update(state="failed", last_error=reason)
-            else:
-                await Attachment.filter(id=row.id).update(
-                    next_attempt_at=now + retry.backoff(row.attempts), last_error=reason
-                )
+            await retry.failed(row, now, f"{error.errcode} {error.errmsg}", retryable=error.retryable)
             continue
         digest = hashlib.sha256(body).hexdigest()
         name = safe_filename(filename, row.media_id[:40] or "media")
