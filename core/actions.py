@@ -32,6 +32,9 @@ class Change:
     event: dict[str, Any] = field(default_factory=dict)
     outbound: str | None = None
     """Text for the citizen on the inquiry's own channel, stored as an outbound message."""
+    inbound: InboundMessage | None = None
+    """The citizen's chat message that took the action (a rating replied in chat), stored on the inquiry
+    with its dedupe key, so that the platform's retry of it finds it taken."""
 
 
 @dataclass(frozen=True)
@@ -343,10 +346,12 @@ async def rate(ctx: Context) -> Change:
     except ValueError:
         raise InvalidInput("评价应为 satisfied、basically_satisfied 或 unsatisfied") from None
     comment = text_field(ctx.data, "comment", limit=MAX_REASON, required=False)
+    message = ctx.data.get("message")
     return Change(
         fields=_closed(ctx, CloseReason.RATED)
         | {"rating": rating, "rating_comment": comment, "rated_at": ctx.now},
         event={"rating": rating.value, "label": RATING_LABELS[rating], "comment": comment},
+        inbound=message if isinstance(message, InboundMessage) else None,
     )
 
 

@@ -33,6 +33,7 @@ from core.messages import InboundMessage
 from core.models import (
     Attachment,
     Inquiry,
+    InquiryMessage,
     OutboxMessage,
 )
 from core.numbers import case_day, new_query_code, next_case_numbers
@@ -445,6 +446,12 @@ def _inbound(inquiry_id: int, message: InboundMessage, now: datetime) -> tuple[A
     return _message_row(
         inquiry_id, message.channel, message.kind, message.text, message.raw, message.dedupe_key, now
     )
+
+
+def inbound_message(inquiry_id: int, message: InboundMessage, now: datetime) -> InquiryMessage:
+    """A chat message stored on an inquiry outside a batch (a rating replied in chat), as a batch
+    stores one."""
+    return InquiryMessage(**dict(zip(MESSAGE_COLUMNS, _inbound(inquiry_id, message, now), strict=True)))
 
 
 def _message(pending: PendingIntake, inquiry: Inquiry) -> tuple[Any, ...]:

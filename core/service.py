@@ -33,6 +33,7 @@ from core.intake import (
     PendingIntake,
     StaleInquiries,
     Supplement,
+    inbound_message,
     joined_message_keys,
     load_inquiries,
     open_inquiry_ids,
@@ -561,6 +562,8 @@ class InquiryService:
                     raise ConcurrentUpdate("该诉求刚被他人更新，请刷新后重试")
             event = AuditEvent(inquiry.id, action.value, actor, from_state, to_state, change.event, now)
             await event.model().save()
+            if change.inbound is not None:
+                await inbound_message(inquiry.id, change.inbound, now).save()
             if change.outbound:
                 await self._owe(inquiry, action, change.outbound, now)
                 await InquiryMessage.create(

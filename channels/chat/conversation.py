@@ -5,9 +5,10 @@ that belongs to someone else gets the same answer as a number that does not exis
 the citizen's latest answered (``replied``) inquiry, the one whose answer invited it; so 查询 invites a
 rating by reply for that one only, and sends the citizen to the case page for any other.
 
-WeChat and Weibo retry a push they got no answer to in 5 seconds. A retried rating finds its inquiry already
-closed: it is recognised by the inquiry having been rated after the message was sent, and answered
-as the first delivery was, so it neither rates an older inquiry nor opens a new one.
+WeChat and Weibo retry a push they got no answer to in 5 seconds (and the Weibo poller may see a mention
+again). The rating message is stored on the inquiry it rated, with its dedupe key, in the rating's
+transaction: a retry finds it there and is answered as the first delivery was, so it neither rates
+another inquiry nor opens a new one, whatever the platform's clock says.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from channels.chat.commands import Command, CommandName
@@ -22,7 +24,7 @@ from channels.links import case_link
 from core.actors import Actor
 from core.errors import IllegalAction
 from core.messages import InboundMessage
-from core.models import Inquiry
+from core.models import Inquiry, InquiryMessage
 from core.numbers import BEIJING
 from core.service import InquiryService
 from core.states import STATE_LABELS, Action, State
@@ -112,22 +114,26 @@ def _status(inquiry: Inquiry, rated_by_reply: Inquiry | None) -> str:
 async def _rate(
     message: InboundMessage, rating: Rating, service: InquiryService, templates: Mapping[str, str]
 ) -> str | None:
-    own = _own(message)
-    # a retry of a rating already applied: the inquiry was rated after the message was sent
-    already = await Inquiry.filter(own, rated_at__gte=message.sent_at).order_by("-rated_at").first()
-    if already is not None:
-        return _rated(already, templates)
-    latest = await _rated_by_reply(own)
+    if (taken := await _rated_by(message)) is not None:
+        return _rated(taken, templates)  # a retry of a rating already taken
+    latest = await _rated_by_reply(_own(message))
     if latest is None:
         return None
+    data = {"rating": rating.value, "message": message}
     try:
-        inquiry = await service.act(latest.number, Action.RATE, Actor.citizen(), {"rating": rating.value})
-    except IllegalAction:
-        # closed meanwhile: by a concurrent delivery of this rating, or unrated by the scheduler
-        inquiry = await Inquiry.get(id=latest.id)
-        if inquiry.rating is None:
-            return None
+        inquiry = await service.act(latest.number, Action.RATE, Actor.citizen(), data)
+    except (IllegalAction, IntegrityError):
+        # a concurrent delivery of this rating took it (in this process the inquiry moved on; in another
+        # the message was stored first), or the scheduler closed the inquiry unrated meanwhile
+        taken = await _rated_by(message)
+        return _rated(taken, templates) if taken is not None else None
     return _rated(inquiry, templates)
+
+
+async def _rated_by(message: InboundMessage) -> Inquiry | None:
+    """The inquiry ``message`` rated, if it was taken as a rating already."""
+    stored = await InquiryMessage.get_or_none(dedupe_key=message.dedupe_key).prefetch_related("inquiry")
+    return stored.inquiry if stored is not None else None
 
 
 def _rated(inquiry: Inquiry, templates: Mapping[str, str]) -> str:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from core.actors import Actor
-from core.models import Inquiry
+from core.models import Inquiry, InquiryMessage
 from core.numbers import BEIJING
 from core.states import State
 from core.vocab import Rating
@@ -85,6 +85,26 @@ async def test_rating_closes_the_replied_inquiry(chat: Any, staff: dict[str, Act
     assert await chat.send("oA", "1", msg_id=77) == "感谢您的评价，诉求已办结。"
     assert await Inquiry.all().count() == 1
     assert f"{inquiry.number} 已办结（满意）" in await chat.send("oA", "查询")
+
+
+async def test_a_retried_rating_is_known_by_its_message_whatever_the_clocks_say(
+    chat: Any, staff: dict[str, Actor]
+) -> None:
+    older = await open_inquiry(chat, "oA", "小区路灯不亮")
+    await to_replied(chat, staff, older.number)
+    newer = await open_inquiry(chat, "oA", "楼道堆放杂物")
+    await to_replied(chat, staff, newer.number)
+    ahead = int(time.time()) + 120  # WeChat's clock two minutes ahead of ours
+    assert await chat.send("oA", "1", sent=ahead, msg_id=501) == "感谢您的评价，诉求已办结。"
+    assert await chat.send("oA", "1", sent=ahead, msg_id=501) == "感谢您的评价，诉求已办结。"  # the retry
+    assert (await Inquiry.get(id=newer.id)).rating == Rating.SATISFIED
+    assert (await Inquiry.get(id=older.id)).state == State.REPLIED  # the retry rated nothing else
+    assert await Inquiry.all().count() == 2  # nor was it filed
+    # a second rating seconds later is a rating of its own, of the next answered inquiry
+    assert await chat.send("oA", "3", sent=ahead, msg_id=502) == "已收到您的评价，我们将复核办理情况。"
+    assert (await Inquiry.get(id=older.id)).rating == Rating.UNSATISFIED
+    kept = await InquiryMessage.get(dedupe_key="wechat:oA:501")
+    assert (kept.inquiry_id, kept.direction, kept.text) == (newer.id, "in", "1")  # type: ignore[attr-defined]
 
 
 async def test_unsatisfied_rating_applies_to_the_latest_replied_inquiry(
