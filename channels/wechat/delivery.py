@@ -43,8 +43,9 @@ class WeChatDelivery:
     async def deliver(
         self, message: OutboxMessage, inquiry: Inquiry, last_heard: datetime | None, now: datetime
     ) -> str | None:
-        """Send ``message``; returns a template message's msgid (its delivery is reported later),
-        raises :class:`WeChatApiError` when it could not be delivered."""
+        """Send ``message``; returns a template message's msgid (its delivery is reported later).
+        Raises :class:`WeChatApiError` when WeChat refused it, :class:`~core.outbox.DeliveryFailed`
+        when only a template could reach the citizen and none is configured."""
         if last_heard is not None and now - last_heard < WINDOW:
             try:
                 await self.api.send_text(message.recipient, self.text(message, inquiry))
@@ -57,7 +58,8 @@ class WeChatDelivery:
     async def _notice(self, message: OutboxMessage, inquiry: Inquiry, now: datetime) -> str:
         template_id = self.options.template_ids.get("notice")
         if not template_id:
-            raise WeChatApiError(WINDOW_CLOSED, "48-hour window closed and no notice template configured")
+            reason = "48 小时客服消息窗口已过，且未配置通知模板（channels.wechat.template_ids.notice）"
+            raise outbox.DeliveryFailed(reason, retryable=False)
         summary = "您的诉求已答复，请查看并评价" if message.kind in ANSWERS else "您的诉求有新进展"
         msgid = await self.api.send_template(
             message.recipient,

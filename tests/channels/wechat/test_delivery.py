@@ -94,6 +94,20 @@ async def test_a_closed_window_falls_back_to_the_template(
     assert [m.get("msgtype", "template") for m in fake.sent["oCitizen"]] == ["template"]
 
 
+async def test_outside_the_window_without_a_notice_template_the_failure_says_so(
+    service: InquiryService, make_staff: Any, delivery: WeChatDelivery, fake: FakeWeChatApi
+) -> None:
+    await answered(service, make_staff)
+    untemplated = WeChatDelivery(delivery.api, DeliveryOptions("https://wz.example.gov.cn", TEMPLATES, {}))
+    assert await drain(untemplated, START + timedelta(hours=49)) == 0
+    queued = await OutboxMessage.get()
+    assert (queued.state, queued.last_error) == (
+        "failed",
+        "48 小时客服消息窗口已过，且未配置通知模板（channels.wechat.template_ids.notice）",
+    )
+    assert not fake.sent["oCitizen"]
+
+
 async def test_busy_is_retried_with_backoff_and_a_permanent_error_shows_on_the_timeline(
     service: InquiryService, make_staff: Any, delivery: WeChatDelivery, fake: FakeWeChatApi
 ) -> None:
