@@ -108,7 +108,7 @@ async def store_intakes(connection: BatchConnection, batch: Sequence[PendingInta
             connection,
             "inquiry_message",
             MESSAGE_COLUMNS,
-            [_message(p, r) for p, r in zip(fresh, rows, strict=True)],
+            [_opening_message_row(p, r) for p, r in zip(fresh, rows, strict=True)],
         )
         await _insert_rows(
             connection,
@@ -227,7 +227,7 @@ async def store_supplements(
         stale |= await _set_versions(connection, group, joins[group[0].id], fields, versions)
     if stale:
         raise StaleInquiries(stale)
-    messages = [_inbound(s.inquiry.id, s.message, s.now) for s in supplements]
+    messages = [_chat_message_row(s.inquiry.id, s.message, s.now) for s in supplements]
     await _insert_rows(connection, "inquiry_message", MESSAGE_COLUMNS, messages)
     events = [
         AuditEvent(s.inquiry.id, "supplement", s.actor, State.RECEIVED, State.RECEIVED, s.event, s.now).row()
@@ -441,8 +441,8 @@ def _message_row(
     return (inquiry_id, "in", channel.value, kind, text, raw, key, now)
 
 
-def _inbound(inquiry_id: int, message: InboundMessage, now: datetime) -> tuple[Any, ...]:
-    """A chat message joining an inquiry, as stored."""
+def _chat_message_row(inquiry_id: int, message: InboundMessage, now: datetime) -> tuple[Any, ...]:
+    """A chat message that joins an inquiry (or rates one), as stored."""
     return _message_row(
         inquiry_id, message.channel, message.kind, message.text, message.raw, message.dedupe_key, now
     )
@@ -451,10 +451,12 @@ def _inbound(inquiry_id: int, message: InboundMessage, now: datetime) -> tuple[A
 def inbound_message(inquiry_id: int, message: InboundMessage, now: datetime) -> InquiryMessage:
     """A chat message stored on an inquiry outside a batch (a rating replied in chat), as a batch
     stores one."""
-    return InquiryMessage(**dict(zip(MESSAGE_COLUMNS, _inbound(inquiry_id, message, now), strict=True)))
+    row = _chat_message_row(inquiry_id, message, now)
+    return InquiryMessage(**dict(zip(MESSAGE_COLUMNS, row, strict=True)))
 
 
-def _message(pending: PendingIntake, inquiry: Inquiry) -> tuple[Any, ...]:
+def _opening_message_row(pending: PendingIntake, inquiry: Inquiry) -> tuple[Any, ...]:
+    """The message that opens ``inquiry``, as stored."""
     request = pending.request
     return _message_row(
         inquiry.id,

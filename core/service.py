@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -107,6 +108,19 @@ class Reception:
     """The message joined the citizen's open inquiry instead of opening one."""
     repeated: bool
     """The platform delivered a message already stored."""
+
+
+class _Step(Enum):
+    """Where a message of a reception batch goes (:meth:`InquiryService._plan`)."""
+
+    REPEAT = "repeat"
+    """A repeat delivery of a message already stored (or earlier in the batch)."""
+    JOIN = "join"
+    """Into the sender's inquiry waiting for the desk."""
+    OPEN = "open"
+    """Into a new inquiry."""
+    REFUSED = "refused"
+    """Nowhere: the intake refused it."""
 
 
 @dataclass(frozen=True)
@@ -329,7 +343,7 @@ class InquiryService:
             if i not in stale and self._may_join(inquiries[i], now)
         }
         plan = self._plan(batch, {key: inquiries[i] for key, i in stored.items()}, joinable, joined)
-        opened = [place for step, place in plan if step == "open" and isinstance(place, PendingIntake)]
+        opened = [place for step, place in plan if step is _Step.OPEN and isinstance(place, PendingIntake)]
         made = dict(zip(map(id, opened), await store_intakes(connection, opened), strict=True))
         versions |= {inquiry.id: inquiry.version for inquiry in made.values()}
         outcomes: list[Reception | CoreError] = []
@@ -339,9 +353,9 @@ class InquiryService:
                 outcomes.append(place)
                 continue
             inquiry = made[id(place)] if isinstance(place, PendingIntake) else place
-            if step == "join":
+            if step is _Step.JOIN:
                 supplements.append(await self._supplement(inquiry, arrival.message, now))
-            outcomes.append(Reception(inquiry, joined=arrival.key in joined, repeated=step == "repeat"))
+            outcomes.append(Reception(inquiry, joined=arrival.key in joined, repeated=step is _Step.REPEAT))
         if supplements:
             await store_supplements(connection, supplements, versions)
         return outcomes
@@ -361,30 +375,30 @@ class InquiryService:
         placed: dict[str, Inquiry | PendingIntake],
         joinable: dict[tuple[Channel, str], Inquiry | PendingIntake],
         joined: set[str],
-    ) -> list[tuple[str, Inquiry | PendingIntake | CoreError]]:
-        """Where each message goes, in order of arrival: ``repeat`` (its dedupe key is ``placed``),
-        ``join`` (its sender has a ``joinable`` inquiry), ``open`` (a new inquiry, a PendingIntake
-        until stored) or ``refused`` (the intake's error). Updates the mappings as it goes, and
+    ) -> list[tuple[_Step, Inquiry | PendingIntake | CoreError]]:
+        """Where each message goes, in order of arrival: a repeat (its dedupe key is ``placed``), a join
+        (its sender has a ``joinable`` inquiry), a new inquiry (a PendingIntake until stored) or refused
+        (the intake's error). Updates the mappings as it goes, and
         ``joined``, the dedupe keys of messages that joined an inquiry rather than opened it (a repeat
         is answered as its first delivery was)."""
-        plan: list[tuple[str, Inquiry | PendingIntake | CoreError]] = []
+        plan: list[tuple[_Step, Inquiry | PendingIntake | CoreError]] = []
         for arrival in batch:
             message, key = arrival.message, arrival.key
             who = (message.channel, message.sender)
             if key in placed:
-                plan.append(("repeat", placed[key]))
+                plan.append((_Step.REPEAT, placed[key]))
                 continue
             if who in joinable:
-                plan.append(("join", joinable[who]))
+                plan.append((_Step.JOIN, joinable[who]))
                 placed[key] = joinable[who]
                 joined.add(key)
                 continue
             try:
                 pending = self._pending_intake(_request(arrival), Actor.citizen(), arrival.now)
             except CoreError as refused:
-                plan.append(("refused", refused))
+                plan.append((_Step.REFUSED, refused))
                 continue
-            plan.append(("open", pending))
+            plan.append((_Step.OPEN, pending))
             placed[key] = pending
             if self.rules.join_window_minutes > 0:
                 joinable[who] = pending
