@@ -76,23 +76,28 @@ class PendingIntake:
 
 
 async def write_intakes(batch: Sequence[PendingIntake]) -> list[Inquiry]:
-    """Store ``batch`` in one transaction; returns one inquiry per item, in order."""
+    """Store ``batch`` in one transaction; returns one inquiry per item, in order (for an item whose
+    dedupe key is stored already, or earlier in the batch, the inquiry it belongs to)."""
     async with batch_transaction() as connection:
-        return await store_intakes(connection, batch)
+        keys = [p.request.dedupe_key for p in batch if p.request.dedupe_key]
+        by_key = await _stored_by_dedupe_key(connection, keys)
+        fresh: list[PendingIntake] = []
+        claimed = set(by_key)
+        for pending in batch:
+            key = pending.request.dedupe_key
+            if key is None or key not in claimed:
+                fresh.append(pending)
+                if key is not None:
+                    claimed.add(key)
+        rows = await insert_intakes(connection, fresh)
+    made = {id(p): r for p, r in zip(fresh, rows, strict=True)}
+    by_key |= {p.request.dedupe_key: r for p, r in zip(fresh, rows, strict=True) if p.request.dedupe_key}
+    return [made.get(id(p)) or by_key[p.request.dedupe_key] for p in batch]  # type: ignore[index]
 
 
-async def store_intakes(connection: BatchConnection, batch: Sequence[PendingIntake]) -> list[Inquiry]:
-    """:func:`write_intakes` inside the caller's transaction (``connection``)."""
-    keys = [p.request.dedupe_key for p in batch if p.request.dedupe_key]
-    by_key = await _stored_by_dedupe_key(connection, keys)
-    fresh: list[PendingIntake] = []
-    claimed = set(by_key)
-    for pending in batch:
-        key = pending.request.dedupe_key
-        if key is None or key not in claimed:
-            fresh.append(pending)
-            if key is not None:
-                claimed.add(key)
+async def insert_intakes(connection: BatchConnection, fresh: Sequence[PendingIntake]) -> list[Inquiry]:
+    """Store ``fresh`` intakes, none of whose dedupe keys is stored (the caller looked, in the same
+    transaction): their inquiries, in order."""
     numbers = await _case_numbers(connection, fresh)
     citizens = await _citizen_ids(connection, fresh)
     rows = [_inquiry(p, number, citizen) for p, number, citizen in zip(fresh, numbers, citizens, strict=True)]
@@ -125,9 +130,7 @@ async def store_intakes(connection: BatchConnection, batch: Sequence[PendingInta
         await _insert(
             connection, [_receipt(p, r) for p, r in zip(fresh, rows, strict=True) if p.request.owe_receipt]
         )
-    made = {id(p): r for p, r in zip(fresh, rows, strict=True)}
-    by_key |= {p.request.dedupe_key: r for p, r in zip(fresh, rows, strict=True) if p.request.dedupe_key}
-    return [made.get(id(p)) or by_key[p.request.dedupe_key] for p in batch]  # type: ignore[index]
+    return rows
 
 
 class StaleInquiries(Exception):

@@ -35,10 +35,10 @@ from core.intake import (
     StaleInquiries,
     Supplement,
     inbound_message,
+    insert_intakes,
     joined_message_keys,
     load_inquiries,
     open_inquiry_ids,
-    store_intakes,
     store_supplements,
     stored_inquiry_ids,
     write_intakes,
@@ -344,7 +344,7 @@ class InquiryService:
         }
         plan = self._plan(batch, {key: inquiries[i] for key, i in stored.items()}, joinable, joined)
         opened = [place for step, place in plan if step is _Step.OPEN and isinstance(place, PendingIntake)]
-        made = dict(zip(map(id, opened), await store_intakes(connection, opened), strict=True))
+        made = dict(zip(map(id, opened), await insert_intakes(connection, opened), strict=True))
         versions |= {inquiry.id: inquiry.version for inquiry in made.values()}
         outcomes: list[Reception | CoreError] = []
         supplements: list[Supplement] = []
