@@ -131,9 +131,12 @@ async def _rate(
 
 
 async def _rated_by(message: InboundMessage) -> Inquiry | None:
-    """The inquiry ``message`` rated, if it was taken as a rating already."""
+    """The inquiry ``message`` rated, if it was taken as a rating already: stored in the rating's
+    transaction, at the rating's time (not filed as an ordinary message, with nothing to rate)."""
     stored = await InquiryMessage.get_or_none(dedupe_key=message.dedupe_key).prefetch_related("inquiry")
-    return stored.inquiry if stored is not None else None
+    if stored is None or stored.inquiry.rated_at != stored.created_at:
+        return None
+    return stored.inquiry
 
 
 def _rated(inquiry: Inquiry, templates: Mapping[str, str]) -> str:

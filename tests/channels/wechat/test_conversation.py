@@ -126,9 +126,11 @@ async def test_unsatisfied_rating_applies_to_the_latest_replied_inquiry(
 
 
 async def test_a_rating_with_nothing_to_rate_is_filed_as_a_message(chat: Any) -> None:
-    answer = await chat.send("oA", "2")
+    answer = await chat.send("oA", "2", msg_id=601)
     inquiry = await Inquiry.get(content="2")
     assert answer.startswith(f"您的诉求已受理。编号：{inquiry.number}")
+    assert await chat.send("oA", "2", msg_id=601) == answer  # its retry is no rating either
+    assert (await Inquiry.get(id=inquiry.id)).rating is None
 
 
 async def test_menu_clicks_answer_like_the_command(chat: Any) -> None:
