@@ -36,6 +36,15 @@ async def to_replied(chat: Any, staff: dict[str, Actor], number: str) -> None:
     await act(number, "reply", staff["mzj-h"], {"text": "已安排维修。", "resolved": True})
 
 
+async def two_answered(chat: Any, staff: dict[str, Actor]) -> tuple[Inquiry, Inquiry]:
+    """Two of oA's inquiries, both answered, the older first."""
+    older = await open_inquiry(chat, "oA", "小区路灯不亮")
+    await to_replied(chat, staff, older.number)
+    newer = await open_inquiry(chat, "oA", "楼道堆放杂物")
+    await to_replied(chat, staff, newer.number)
+    return older, newer
+
+
 async def test_help_names_the_commands_and_the_web_form(chat: Any) -> None:
     answer = await chat.send("oA", "帮助")
     assert "查询" in answer
@@ -90,10 +99,7 @@ async def test_rating_closes_the_replied_inquiry(chat: Any, staff: dict[str, Act
 async def test_a_retried_rating_is_known_by_its_message_whatever_the_clocks_say(
     chat: Any, staff: dict[str, Actor]
 ) -> None:
-    older = await open_inquiry(chat, "oA", "小区路灯不亮")
-    await to_replied(chat, staff, older.number)
-    newer = await open_inquiry(chat, "oA", "楼道堆放杂物")
-    await to_replied(chat, staff, newer.number)
+    older, newer = await two_answered(chat, staff)
     ahead = int(time.time()) + 120  # WeChat's clock two minutes ahead of ours
     assert await chat.send("oA", "1", sent=ahead, msg_id=501) == "感谢您的评价，诉求已办结。"
     assert await chat.send("oA", "1", sent=ahead, msg_id=501) == "感谢您的评价，诉求已办结。"  # the retry
@@ -110,10 +116,7 @@ async def test_a_retried_rating_is_known_by_its_message_whatever_the_clocks_say(
 async def test_unsatisfied_rating_applies_to_the_latest_replied_inquiry(
     chat: Any, staff: dict[str, Actor]
 ) -> None:
-    older = await open_inquiry(chat, "oA", "小区路灯不亮")
-    await to_replied(chat, staff, older.number)
-    newer = await open_inquiry(chat, "oA", "楼道堆放杂物")
-    await to_replied(chat, staff, newer.number)
+    older, newer = await two_answered(chat, staff)
     # 查询 invites a rating by reply for the one a reply rates; the other is rated on its page
     listed = await chat.send("oA", "查询")
     assert f"{newer.number} 已答复，请回复 1 满意，2 基本满意，3 不满意" in listed
