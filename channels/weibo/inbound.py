@@ -4,8 +4,9 @@ Two sources, both pure parsing:
 
 - a fans-service push (a private message or an event), read with :func:`push_message`. Pushes carry no
   message id, and Weibo deduplicates its own retries on ``sender_id + created_at``; so a non-event push
-  gets ``platform_id = "<unix seconds>:<type>"``, which makes its dedupe key sender + time + type (two
-  pushes of different types in the same second stay apart). Events keep the core's default key, sender +
+  gets ``platform_id = "<unix seconds>:<type>:<digest of its content>"``, which makes its dedupe key
+  sender + time + type + content: a retry (the same push again) has the same key, while two different
+  pushes in the same second, of one type or two, stay apart. Events keep the core's default key, sender +
   time + event + key. Weibo's ``position`` becomes the core's ``location`` kind; the fixed labels Weibo
   puts in ``text`` of positions, images, voices and events ("发送了一个位置", "关注事件消息") are dropped
   (``raw`` keeps them). Image and voice carry ``tovfid`` (the receiver's copy, ours to fetch) or else
@@ -28,6 +29,7 @@ unknown push type gives ``None``; unknown event subtypes come through for the ca
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -89,13 +91,14 @@ def push_message(payload: Mapping[str, Any], raw: str) -> InboundMessage | None:
         values["longitude"] = _degrees(data.get("longitude"), 180, "longitude")
     else:
         values["media_id"] = _id(data, "tovfid" if data.get("tovfid") else "vfid")
+    content = hashlib.sha1(repr(sorted(values.items())).encode()).hexdigest()[:12]
     return InboundMessage(
         channel=Channel.WEIBO,
         sender=sender,
         kind=kind,
         sent_at=sent_at,
         raw=raw,
-        platform_id=f"{int(sent_at.timestamp())}:{push_type}",
+        platform_id=f"{int(sent_at.timestamp())}:{push_type}:{content}",
         **values,
     )
 

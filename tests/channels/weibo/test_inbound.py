@@ -48,14 +48,21 @@ def push(**fields: Any) -> str:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        (0, {"kind": "text", "text": "我想反映一下供暖不热的问题", "platform_id": "1795774160:text"}),
+        (
+            0,
+            {
+                "kind": "text",
+                "text": "我想反映一下供暖不热的问题",
+                "platform_id": "1795774160:text:b5d4d78f5c4b",
+            },
+        ),
         (
             1,
             {
                 "kind": "location",
                 "latitude": 43.825592,
                 "longitude": 87.616848,
-                "platform_id": "1795774161:position",
+                "platform_id": "1795774161:position:e292ca4cd345",
             },
         ),
         (2, {"kind": "event", "event": "follow"}),
@@ -73,21 +80,24 @@ def test_every_fixture_push_parses(line: int, expected: dict[str, Any]) -> None:
 def test_push_dedupe_keys_are_sender_time_and_type_or_event_and_key() -> None:
     keys = [message.dedupe_key for message in map(parse_push, PUSHES) if message]
     assert keys == [
-        "weibo:2489518277:1795774160:text",
-        "weibo:2489518277:1795774161:position",
+        "weibo:2489518277:1795774160:text:b5d4d78f5c4b",
+        "weibo:2489518277:1795774161:position:e292ca4cd345",
         "weibo:2489518277:1795774162:follow:",
         "weibo:2489518277:1795774163:click:MY_CASES",
     ]
 
 
-def test_a_retried_push_has_the_same_key_and_another_type_in_the_same_second_does_not() -> None:
+def test_a_retried_push_has_the_same_key_and_another_push_in_the_same_second_does_not() -> None:
     text = parse_push(push(type="text", text="a"))
     again = parse_push(push(type="text", text="a"))
+    other = parse_push(push(type="text", text="b"))
     image = parse_push(push(type="image", text="图片", data={"vfid": 821804459, "tovfid": 821804469}))
     assert text is not None
     assert again is not None
+    assert other is not None
     assert image is not None
-    assert text.dedupe_key == again.dedupe_key != image.dedupe_key
+    assert text.dedupe_key == again.dedupe_key
+    assert len({text.dedupe_key, other.dedupe_key, image.dedupe_key}) == 3
 
 
 @pytest.mark.parametrize(
