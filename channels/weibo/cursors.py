@@ -28,13 +28,17 @@ class DatabaseCursorStore:
 
     async def set(self, stream: str, value: str) -> None:
         name = self._prefix + stream
-        current = await self.get(stream)
-        if current is not None and int(current) >= int(value):
-            return
-        if current is None:
-            try:
-                await ChannelCursor.create(name=name, value=value, updated_at=self._clock())
+        while True:
+            current = await self.get(stream)
+            if current is not None and int(current) >= int(value):
                 return
-            except IntegrityError:
-                pass  # another process created it meanwhile: update below
-        await ChannelCursor.filter(name=name).update(value=value, updated_at=self._clock())
+            if current is None:
+                try:
+                    await ChannelCursor.create(name=name, value=value, updated_at=self._clock())
+                    return
+                except IntegrityError:
+                    continue  # another process created it meanwhile: compare with theirs
+            # compare-and-set over the value just read: one another process wrote since is looked at again
+            moved = ChannelCursor.filter(name=name, value=current)
+            if await moved.update(value=value, updated_at=self._clock()):
+                return
