@@ -8,11 +8,12 @@ the newest id only once all of them were ingested: a crash or an ingest error mi
 cycle fetch and ingest them again (the core's dedupe makes that harmless), never skip them. An item
 that does not parse is logged and skipped, so one garbled mention cannot stall its stream.
 
-Any Weibo error ends the cycle, keeps the cursors, marks the poller degraded (with the reason, the
-code and the time of the next try) and backs off exponentially from the base interval up to
-``max_backoff_seconds``; the first good cycle makes it ok again. Any other error escapes
-:meth:`MentionsPoller.cycle`; :meth:`MentionsPoller.run_forever` logs it and polls again after the base
-interval.
+A Weibo error keeps that stream's cursor, marks the poller degraded (with the reason, the code and the
+time of the next try) and backs off exponentially from the base interval up to
+``max_backoff_seconds``; the first good cycle makes it ok again. A permission refused for one stream
+(10014, say) still lets the other be read in the same cycle; a rate limit or an outage ends the cycle.
+Any other error escapes :meth:`MentionsPoller.cycle`; :meth:`MentionsPoller.run_forever` logs it, marks
+the poller degraded and polls again after the base interval.
 """
 
 from __future__ import annotations
@@ -119,22 +120,35 @@ class MentionsPoller:
         return self._status
 
     async def run_forever(self) -> None:
-        """Cycle, wait, repeat, until cancelled."""
+        """Cycle, wait, repeat, until cancelled. A cycle that fails for a reason of ours (the database
+        unavailable to ingest, say) marks the poller degraded too, so readiness shows it."""
         while True:
             try:
                 delay = await self.cycle()
-            except Exception:
+            except Exception as error:
                 log.exception("Weibo mentions cycle failed; polling again in %s s", self._interval)
                 delay = self._interval
+                self._status = PollStatus(
+                    state="degraded",
+                    reason=f"internal error: {error!r}"[:300],
+                    retry_at=self._clock() + timedelta(seconds=delay),
+                    failures=self._status.failures + 1,
+                )
             await self._sleep(delay)
 
     async def cycle(self) -> float:
         """Poll both streams once; return the seconds to wait before the next cycle."""
-        try:
-            for stream in Stream:
+        failure: WeiboApiError | None = None
+        for stream in Stream:
+            try:
                 await self._poll(stream)
-        except WeiboApiError as error:
-            return self._back_off(error)
+            except WeiboApiError as error:
+                failure = error
+                if not error.permission:
+                    break  # a rate limit or an outage meets the other stream too: the cycle ends here
+                # one stream the app may not read (10014, say) does not keep the other from being read
+        if failure is not None:
+            return self._back_off(failure)
         self._status = PollStatus()
         self.last_cycle_at = self._clock()
         return self._interval

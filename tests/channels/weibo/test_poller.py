@@ -16,6 +16,7 @@ from core.messages import InboundMessage
 
 NOW = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
 INTERVAL = 60.0
+PERMISSION = "permission refused (authorise the account again or apply for the API)"
 
 
 class Inbox:
@@ -142,16 +143,22 @@ async def test_an_ingest_failure_mid_cycle_keeps_the_cursor_and_the_next_cycle_r
 
 
 @pytest.mark.parametrize(
-    ("code", "reason"),
+    ("code", "reason", "other_stream_read"),
     [
-        (10022, "rate limited: IP requests out of rate limit"),
-        (10014, "permission refused (authorise the account again or apply for the API): Insufficient app"),
-        (21327, "permission refused (authorise the account again or apply for the API): Expired token"),
-        (10009, "Weibo unavailable: Too many pending tasks"),
+        (10022, "rate limited: IP requests out of rate limit", False),
+        (10014, f"{PERMISSION}: Insufficient app", True),
+        (21327, f"{PERMISSION}: Expired token", True),
+        (10009, "Weibo unavailable: Too many pending tasks", False),
     ],
 )
 async def test_weibo_errors_degrade_back_off_keep_the_cursor_and_recover(
-    api: WeiboApi, fake: FakeWeiboApi, cursors: MemoryCursorStore, inbox: Inbox, code: int, reason: str
+    api: WeiboApi,
+    fake: FakeWeiboApi,
+    cursors: MemoryCursorStore,
+    inbox: Inbox,
+    code: int,
+    reason: str,
+    other_stream_read: bool,
 ) -> None:
     first = fake.post_mention("居民", "问题0")
     mentions = poller(api, cursors, inbox, max_backoff_seconds=300)
@@ -165,12 +172,16 @@ async def test_weibo_errors_degrade_back_off_keep_the_cursor_and_recover(
     assert (status.state, status.error_code, status.failures) == ("degraded", code, 3)
     assert status.reason.startswith(reason)
     assert status.retry_at == NOW + timedelta(seconds=300)
-    assert cursors.cursors == {"statuses": first["idstr"]}
-    assert inbox.texts == ["问题0"]
-    assert len(fake.calls_to(COMMENTS_MENTIONS)) == 1
+    assert cursors.cursors["statuses"] == first["idstr"]
+    if other_stream_read:  # a permission refused for one stream leaves the other readable
+        assert inbox.texts == ["问题0", "评论1"]
+        assert len(fake.calls_to(COMMENTS_MENTIONS)) == 4
+    else:
+        assert inbox.texts == ["问题0"]
+        assert len(fake.calls_to(COMMENTS_MENTIONS)) == 1
     assert await mentions.cycle() == INTERVAL
     assert mentions.status == PollStatus()
-    assert inbox.texts == ["问题0", "问题1", "评论1"]
+    assert sorted(inbox.texts) == sorted(["问题0", "问题1", "评论1"])
 
 
 async def test_a_comments_failure_keeps_the_statuses_already_ingested(
@@ -228,10 +239,32 @@ async def test_run_forever_sleeps_between_cycles_and_survives_errors(
     mentions = poller(api, cursors, inbox, sleep=sleep)
     with pytest.raises(asyncio.CancelledError):
         await mentions.run_forever()
-    assert slept == [INTERVAL, 2 * INTERVAL, 4 * INTERVAL, INTERVAL]
+    # the failed ingest counts as the first failed cycle: the Weibo errors after it back off from there
+    assert slept == [INTERVAL, 4 * INTERVAL, 8 * INTERVAL, INTERVAL]
     assert inbox.texts == ["问题"]
     assert "Weibo mentions cycle failed" in caplog.text
     assert mentions.status.state == "ok"
+
+
+async def test_a_cycle_failing_for_a_reason_of_ours_shows_degraded_until_one_succeeds(
+    api: WeiboApi, fake: FakeWeiboApi, cursors: MemoryCursorStore, inbox: Inbox
+) -> None:
+    seen: list[PollStatus] = []
+
+    async def sleep(_: float) -> None:
+        seen.append(mentions.status)
+        if len(seen) == 2:
+            raise asyncio.CancelledError
+
+    mentions = poller(api, cursors, inbox, sleep=sleep)
+    fake.post_mention("居民", "问题")
+    inbox.fail_on = "问题"
+    with pytest.raises(asyncio.CancelledError):
+        await mentions.run_forever()
+    assert seen[0].state == "degraded"
+    assert seen[0].reason == "internal error: RuntimeError('the database is away')"
+    assert (seen[0].retry_at, seen[0].failures) == (NOW + timedelta(seconds=INTERVAL), 1)
+    assert seen[1] == PollStatus()
 
 
 @pytest.mark.parametrize("options", [{"page_size": 0}, {"page_size": 201}, {"max_pages": 0}])
