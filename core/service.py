@@ -131,6 +131,8 @@ class _Arrival:
     kind: Kind
     category: str
     owe_receipt: bool
+    join: bool
+    """It may join the sender's inquiry waiting for the desk (else it opens one of its own)."""
     now: datetime
     """When it arrived: the time of the inquiry it opens, if it opens one."""
     key: str
@@ -269,17 +271,24 @@ class InquiryService:
         return await Inquiry.get(id=inquiry.id)
 
     async def receive(
-        self, message: InboundMessage, *, kind: Kind, category: str, owe_receipt: bool = False
+        self,
+        message: InboundMessage,
+        *,
+        kind: Kind,
+        category: str,
+        owe_receipt: bool = False,
+        join: bool = True,
     ) -> Reception:
         """A citizen's message on a chat channel: part of their inquiry still waiting for the desk if
-        they wrote within the joining window, else a new inquiry (with a receipt queued in the outbox
-        if ``owe_receipt``). A repeat delivery of a message already stored changes nothing and gives
-        back its inquiry.
+        they wrote within the joining window (and ``join``), else a new inquiry (with a receipt queued
+        in the outbox if ``owe_receipt``). A repeat delivery of a message already stored changes nothing
+        and gives back its inquiry. A public Weibo mention is received with ``join=False``: it is
+        answered where it was posted, so it is an inquiry of its own.
 
         Returns once the message is committed. Messages arriving together are filed in one
         transaction, in order of arrival, each as if it had come alone after the ones before it.
         """
-        arrival = _Arrival(message, kind, category, owe_receipt, self.clock(), message.dedupe_key)
+        arrival = _Arrival(message, kind, category, owe_receipt, join, self.clock(), message.dedupe_key)
         outcome = await self._arrivals.submit(arrival)
         if isinstance(outcome, CoreError):
             raise outcome
@@ -333,7 +342,7 @@ class InquiryService:
         now = self.clock()
         stored = await stored_inquiry_ids(connection, [a.key for a in batch])
         joined = await joined_message_keys(connection, list(stored)) if stored else set()
-        new = [a.message for a in batch if a.key not in stored]
+        new = [a.message for a in batch if a.key not in stored and a.join]
         targets = await self._open_inquiries(connection, new, now)
         inquiries = await self._inquiries(connection, set(stored.values()), dict(targets.values()))
         versions = {i.id: i.version for i in inquiries.values()}
@@ -388,7 +397,7 @@ class InquiryService:
             if key in placed:
                 plan.append((_Step.REPEAT, placed[key]))
                 continue
-            if who in joinable:
+            if arrival.join and who in joinable:
                 plan.append((_Step.JOIN, joinable[who]))
                 placed[key] = joinable[who]
                 joined.add(key)

@@ -2,8 +2,9 @@
 
 A mention is public, so the only chat command it may carry is a rating (1 满意, 2 基本满意, 3 不满意 or the
 words), typically a reply to our answer comment ("回复@某市政务:1"); 查询 and 帮助 are answered in private
-channels only, and here are ordinary text. Everything else is received like a chat message (joining the
-citizen's unscreened inquiry within the window) with a receipt comment owed in the outbox.
+channels only, and here are ordinary text. Everything else is an inquiry of its own (product.md §2:
+each mention is an inquiry; it is answered where it was posted, so it never joins another), with a
+receipt comment owed in the outbox.
 """
 
 from __future__ import annotations
@@ -51,4 +52,5 @@ class MentionIntake:
             kind=self.options.default_kind,
             category=self.options.default_category,
             owe_receipt=True,
+            join=False,
         )

@@ -97,6 +97,21 @@ async def test_a_mention_is_received_answered_in_comments_and_rated_by_a_reply(
     assert await Inquiry.all().count() == 1  # the rating opened nothing
 
 
+async def test_each_mention_is_an_inquiry_answered_where_it_was_posted(
+    weibo: Any, fake: FakeWeiboApi
+) -> None:
+    first = fake.post_mention("zaku", "小区门口路灯坏了")
+    second = fake.post_mention("zaku", "另外，楼下的井盖也丢了")  # within the joining window
+    client = await weibo()
+    await first_cycle(client)
+    await deliver_weibo(client.app)
+    numbers = [inquiry.number for inquiry in await Inquiry.filter(channel=Channel.WEIBO).order_by("id")]
+    assert len(numbers) == 2
+    for status, number in zip((first, second), numbers, strict=True):
+        [receipt] = fake.comments_on(status["idstr"])
+        assert number in receipt
+
+
 async def test_a_restart_mid_poll_loses_and_repeats_nothing(weibo: Any, fake: FakeWeiboApi) -> None:
     for n in range(3):
         fake.post_mention(f"user{n}", f"第{n}条：道路积水")
