@@ -214,6 +214,8 @@ class WeiboSettings(ChatChannelSettings):
     poll_seconds: int = Field(180, ge=5)
     page_size: int = Field(50, ge=1, le=200)
     max_backoff_seconds: int = Field(1800, ge=5)
+    first_poll_hours: float = Field(24, ge=0)
+    """How far back the first poll (no cursor yet) files mentions; older ones are left alone."""
     delivery_seconds: int = Field(10, ge=1, le=3600)
 
 

@@ -64,6 +64,7 @@ async def weibo_outbound(app: web.Application) -> AsyncIterator[None]:
                 interval_seconds=weibo.poll_seconds,
                 page_size=weibo.page_size,
                 max_backoff_seconds=weibo.max_backoff_seconds,
+                first_poll_hours=weibo.first_poll_hours,
             )
             app[weibo_poller_key] = poller
             app[channel_status_key]["weibo"] = lambda: describe(poller.status)

@@ -1,6 +1,7 @@
 """Polling the account's @-mentions (protocols.md §4.2): statuses and comments, each with its own cursor.
 
-Each cycle reads every mention above the stream's ``since_id`` cursor: a full page means there may be
+A stream's first cycle (no cursor yet) files only the mentions of the last ``first_poll_hours``. Each
+cycle reads every mention above the stream's ``since_id`` cursor: a full page means there may be
 more, so it walks back with ``max_id = <smallest id> - 1`` until a page comes back short (at most
 ``max_pages`` pages; beyond that the oldest are skipped, with a warning — Weibo itself serves only the
 latest couple of thousand). The mentions are handed to ``ingest`` oldest first, and the cursor moves to
@@ -95,9 +96,13 @@ class MentionsPoller:
         page_size: int = 50,
         max_pages: int = 10,
         max_backoff_seconds: float = 1800,
+        first_poll_hours: float = 24,
         clock: Callable[[], datetime] = _now,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
+        """``first_poll_hours``: how far back a stream's first cycle (no cursor yet) files mentions;
+        older ones are left alone, so an account that goes live does not get years of mentions filed
+        and answered by public comments on old posts."""
         if not 1 <= page_size <= MAX_COUNT:
             raise ValueError(f"page_size must be 1 to {MAX_COUNT}")
         if interval_seconds <= 0 or max_pages < 1:
@@ -109,6 +114,7 @@ class MentionsPoller:
         self._page_size = page_size
         self._max_pages = max_pages
         self._max_backoff = max(max_backoff_seconds, interval_seconds)
+        self._first_poll = timedelta(hours=first_poll_hours)
         self._clock = clock
         self._sleep = sleep
         self._status = PollStatus()
@@ -159,13 +165,20 @@ class MentionsPoller:
         if not items:
             return
         parse = status_mention if stream is Stream.STATUSES else comment_mention
+        oldest = self._clock() - self._first_poll if since is None else None
+        left_alone = 0
         for _, item in sorted(items.items()):
             try:
                 message, target = parse(item)
             except WeiboRejected as error:
                 log.warning("skipping a garbled Weibo %s mention %s: %s", stream, item.get("idstr"), error)
                 continue
+            if oldest is not None and message.sent_at < oldest:
+                left_alone += 1
+                continue
             await self._ingest(message, target)
+        if left_alone:
+            log.info("first poll of Weibo %s mentions: %d before %s left alone", stream, left_alone, oldest)
         await self._cursors.set(stream, str(max(items)))
 
     async def _fetch(self, stream: Stream, since: str | None) -> dict[int, dict[str, Any]]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from channels.weibo.api import COMMENTS_MENTIONS, STATUSES_MENTIONS, WeiboApi
-from channels.weibo.inbound import MentionTarget
+from channels.weibo.inbound import TIME_FORMAT, MentionTarget
 from channels.weibo.poller import MemoryCursorStore, MentionsPoller, PollStatus, Stream
 from channels.weibo.simulator import FakeWeiboApi
 from core.messages import InboundMessage
@@ -62,6 +62,24 @@ async def test_a_cycle_ingests_both_streams_and_stores_the_newest_ids(
         (f"comment:{comment['idstr']}", MentionTarget(comment["status"]["idstr"], comment["idstr"])),
     ]
     assert cursors.cursors == {"statuses": status["idstr"], "comments": comment["idstr"]}
+
+
+async def test_the_first_cycle_leaves_mentions_older_than_the_first_poll_hours_alone(
+    api: WeiboApi, fake: FakeWeiboApi, cursors: MemoryCursorStore, inbox: Inbox, caplog: Any
+) -> None:
+    now = datetime.now(UTC)
+    old = fake.post_mention("居民", "两天前的问题")
+    fake.statuses[int(old["idstr"])]["created_at"] = (now - timedelta(days=2)).strftime(TIME_FORMAT)
+    recent = fake.post_mention("居民", "刚才的问题")
+    mentions = MentionsPoller(api, cursors, inbox, interval_seconds=INTERVAL, clock=lambda: now)
+    with caplog.at_level("INFO"):
+        await mentions.cycle()
+    assert inbox.texts == ["刚才的问题"]
+    assert "first poll of Weibo statuses mentions: 1 before" in caplog.text
+    assert cursors.cursors["statuses"] == recent["idstr"]
+    fake.post_mention("居民", "之后的问题")
+    await mentions.cycle()  # a stream with a cursor files everything above it
+    assert inbox.texts == ["刚才的问题", "之后的问题"]
 
 
 async def test_the_next_cycle_asks_from_the_cursor_and_ingests_only_new_mentions(
