@@ -1,13 +1,17 @@
 """The citizen's pages: home, the inquiry form, the receipt and case page, tracking and rating.
 
-Route paths are part of the product (product.md §2): ``/``, ``/submit``, ``/cases/{number}``,
-``/cases/{number}/rate``, ``/track`` and the stylesheet under ``/static/web/``.
+The pages are those product.md §2 asks of the web channel; it names no paths, but the README's
+"Citizen pages" documents them and every channel's messages link to the case page, so they must stay
+stable: ``/``, ``/submit``, ``/cases/{number}``, ``/cases/{number}/rate``, ``/track`` and the stylesheet
+under ``/static/web/``.
 
-Every POST is rate-limited per client address, then CSRF-checked, then validated; nothing is stored
-unless all three pass. The client address is ``request.remote``: behind a reverse proxy that is the
-proxy's address, so the gateway must be configured to trust the proxy's ``X-Forwarded-For`` (e.g. with
-aiohttp-remotes) or every citizen shares one limit. This module never reads that header itself, since
-any client can send it.
+Every POST is rate-limited per client, then CSRF-checked, then validated; nothing is stored unless all
+three pass. Every number/code lookup (the case page and the rating POST) also counts against a limit of
+wrong pairs per client. A client is ``request.remote`` keyed by
+:func:`~channels.web.ratelimit.address_key` (an IPv6 client by its /64). Behind a reverse proxy that is
+the proxy's address, so the gateway must be configured to trust the proxy's ``X-Forwarded-For`` (e.g.
+with aiohttp-remotes) or every citizen shares one limit. This module never reads that header itself,
+since any client can send it.
 """
 
 from __future__ import annotations
@@ -38,11 +42,12 @@ from channels.web.forms import (
 from channels.web.options import ChatIdentity, Identify, WebOptions
 from channels.web.pages import Pages, wait_text
 from channels.web.present import policy_span
-from channels.web.ratelimit import SlidingWindowLimiter, Verdict
+from channels.web.ratelimit import SlidingWindowLimiter, Verdict, address_key
 from channels.web.timeline import public_timeline
 from core.actors import Actor
 from core.errors import IllegalAction, InvalidInput, NotFound
 from core.models import Inquiry, InquiryEvent
+from core.rules import CategoryRule
 from core.service import MAX_CONTENT, InquiryService
 from core.states import STATE_LABELS, State
 from core.vocab import CHANNEL_LABELS, KIND_LABELS, RATING_LABELS, Kind, Rating
@@ -65,13 +70,19 @@ PUBLIC_STATE_LABELS = {**STATE_LABELS, State.RETURNED: "重新派单中"}
 
 FAILED_LOOKUPS_PER_MINUTE = 30
 FAILED_LOOKUPS_PER_DAY = 300
-"""Wrong number/code pairs allowed per client address, so query codes cannot be guessed by brute force."""
+"""Wrong number/code pairs allowed per client (see :func:`address_key`), so query codes cannot be guessed
+by brute force."""
 
 NOT_FOUND_TEXT = "没有找到与该编号和查询码对应的诉求。请核对后重新输入（查询码不区分大小写）。"
 
 
 def client_address(request: web.Request) -> str:
     return request.remote or "unknown"
+
+
+def client_key(request: web.Request) -> str:
+    """The key the web channel's limiters count this request's client under."""
+    return address_key(client_address(request))
 
 
 class WebChannel:
@@ -131,7 +142,7 @@ class WebChannel:
         return self._form(request, Submission(values={}), status=200)
 
     async def submit(self, request: web.Request) -> web.StreamResponse:
-        client = client_address(request)
+        client = client_key(request)
         if not (verdict := self.limiter.check(client)).allowed:
             return self._too_many(verdict)
         form = await self._read(request)
@@ -157,17 +168,17 @@ class WebChannel:
         return _see_other(case_path(inquiry.number, inquiry.query_code, new="1"))
 
     async def case(self, request: web.Request) -> web.Response:
-        client = client_address(request)
-        if not (verdict := self.lookups.check(client)).allowed:
-            return self._too_many(verdict)
+        client = client_key(request)
+        if not (attempt := self._lookup_attempt(client)).allowed:
+            return self._too_many(attempt)
         inquiry = await self._find(request.match_info["number"], request.query.get("code", ""))
         if inquiry is None:
-            self.lookups.hit(client)
             return self._not_found()
+        self.lookups.refund(client, attempt)
         return await self._case_page(request, inquiry, RatingForm(values={"rating": "", "comment": ""}))
 
     async def rate(self, request: web.Request) -> web.StreamResponse:
-        client = client_address(request)
+        client = client_key(request)
         if not (verdict := self.limiter.check(client)).allowed:
             return self._too_many(verdict)
         form = await self._read(request)
@@ -175,12 +186,16 @@ class WebChannel:
             return self._bad_form("/track")
         if not self.csrf.is_valid(request, form.get(CSRF_FIELD)):
             return self._expired()
+        # No await from here to the lookup: the two limits are taken together or not at all.
+        if not (attempt := self._lookup_attempt(client)).allowed:
+            return self._too_many(attempt)
         if not (verdict := self.limiter.hit(client)).allowed:
+            self.lookups.refund(client, attempt)
             return self._too_many(verdict)
         inquiry = await self._find(request.match_info["number"], form.get("code", ""))
         if inquiry is None:
-            self.lookups.hit(client)
             return self._not_found()
+        self.lookups.refund(client, attempt)
         back = ((case_path(inquiry.number, inquiry.query_code), "返回诉求页面"),)
         if inquiry.state != State.REPLIED:
             return self.pages.message(409, "无法评价", _why_not_rateable(inquiry), links=back)
@@ -206,6 +221,17 @@ class WebChannel:
         except BadForm as error:
             log.info("unreadable form", extra={"path": request.path, "reason": str(error)})
             return None
+
+    def _lookup_attempt(self, client: str) -> Verdict:
+        """Count a number/code lookup against the failed-lookup limit before it is made.
+
+        Checking first and counting only after the lookup failed would leave the database ``await`` in
+        between: a burst of parallel guesses would all pass the check before any was counted. So the
+        attempt is counted here, in the same step as the check (the limiter is not shared across
+        threads, and nothing yields to the event loop in between), and a lookup that finds the case
+        refunds it. At any moment, wrong pairs plus lookups in flight stay within the limit.
+        """
+        return self.lookups.hit(client)
 
     async def _find(self, number_text: str, code_text: str) -> Inquiry | None:
         """The inquiry when the number and query code match; None otherwise, whichever was wrong."""
@@ -254,6 +280,11 @@ class WebChannel:
     ) -> web.Response:
         rules = self.service.rules
         category = rules.categories.get(inquiry.category)
+        # The spans the core applies: a conduct complaint runs on the conduct rule whatever its category.
+        try:
+            clock: CategoryRule | None = rules.deadlines_for(inquiry.kind, inquiry.category)
+        except KeyError:  # a category no longer in the config; the page still shows the stored dates
+            clock = None
         events = await InquiryEvent.filter(inquiry_id=inquiry.id).order_by("id")
         state = State(inquiry.state)
         context = {
@@ -261,8 +292,8 @@ class WebChannel:
             "state_label": PUBLIC_STATE_LABELS[state],
             "kind_label": KIND_LABELS[Kind(inquiry.kind)],
             "category_name": category.name if category else inquiry.category,
-            "ack_span": policy_span(category.ack) if category else "",
-            "reply_span": policy_span(category.reply) if category else "",
+            "ack_span": policy_span(clock.ack) if clock else "",
+            "reply_span": policy_span(clock.reply) if clock else "",
             "timeline": public_timeline(events, rules.desk_signature),
             "deadlines": _deadlines(inquiry),
             "link": case_link(self.options.public_base_url, inquiry),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from channels.web.forms import RATING_CODES
 from core.models import InquiryEvent
 from core.vocab import RATING_LABELS, Rating
 
@@ -70,9 +71,6 @@ def _phrases(action: str, data: Mapping[str, Any], desk_signature: str) -> list[
             return [("重新办理",)]
         case _:  # note, return, extension requests and refusals, publish, anything new: internal
             return []
-
-
-RATING_CODES = frozenset(rating.value for rating in Rating)
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:

@@ -197,3 +197,16 @@ async def test_home_links_to_submit_and_track(client: Any) -> None:
     html = await (await client.get("/")).text()
     assert '<a class="button" href="/submit">填写诉求</a>' in html
     assert '<a class="button button--secondary" href="/track">查询办理进度</a>' in html
+
+
+async def test_receipt_of_a_conduct_complaint_states_the_conduct_deadlines(
+    client: Any, submitted: Any
+) -> None:
+    # filed under 社保 (8 working hours to respond), but the core times it by the conduct rule (2 hours)
+    number, code = await submitted(kind="conduct", category="shebao")
+    inquiry = await Inquiry.get(number=number)
+    html = await (await client.get(f"/cases/{number}", params={"code": code, "new": "1"})).text()
+    assert "<dd>社保</dd>" in html
+    promised = inquiry.promised_reply_at.astimezone(BEIJING)  # type: ignore[union-attr]
+    assert f"我们将在2小时内响应、7个工作日内答复（预计 {promised.month}月{promised.day}日 前答复）。" in html
+    assert "8个工作小时" not in html

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from channels.web.ratelimit import DAY, MINUTE, SlidingWindowLimiter, Verdict
+from channels.web.ratelimit import DAY, MINUTE, SlidingWindowLimiter, Verdict, address_key
+from channels.web.routes import FAILED_LOOKUPS_PER_MINUTE
 from core.models import Inquiry
 from gateway.app import build_service, create_app
 
@@ -134,3 +136,76 @@ async def test_guessing_query_codes_is_limited(client: Any, submitted: Any) -> N
     response = await client.get(f"/cases/{number}", params={"code": code})
     assert response.status == 429  # until the window slides, even the right code waits
     assert int(response.headers["Retry-After"]) > 0
+
+
+def test_a_refund_takes_back_exactly_the_event_it_recorded() -> None:
+    clock = FakeClock()
+    limiter = SlidingWindowLimiter(2, 100, clock=clock)
+    first = limiter.hit("a")
+    clock.now += 10
+    second = limiter.hit("a")
+    assert not limiter.check("a").allowed
+    limiter.refund("a", first)
+    assert limiter.check("a").allowed
+    clock.now += 5
+    assert limiter.hit("a").allowed
+    assert limiter.check("a") == Verdict(False, 55)  # the second event, not the first, still counts
+    limiter.refund("a", first)  # already given back: nothing more is taken
+    assert limiter.check("a") == Verdict(False, 55)
+    limiter.refund("a", limiter.hit("a"))  # a refused hit recorded nothing to give back
+    assert limiter.check("a") == Verdict(False, 55)
+    limiter.refund("b", second)  # another key's events are untouched
+    assert not limiter.check("a").allowed
+
+
+def test_ipv6_clients_are_keyed_by_their_64_prefix() -> None:
+    one, other = "2001:db8:1:2:aaaa:bbbb:cccc:1", "2001:db8:1:2::ffff"
+    assert address_key(one) == address_key(other) == "2001:db8:1:2::/64"
+    assert address_key("2001:db8:1:3::1") != address_key(one)
+    assert address_key("2001:DB8:1:2::1%eth0") == address_key(one)
+    assert address_key("203.0.113.7") == "203.0.113.7"
+    assert address_key("203.0.113.8") != address_key("203.0.113.7")  # IPv4 stays per address
+    assert address_key("::ffff:203.0.113.7") == "203.0.113.7"
+    assert address_key("unknown") == "unknown"
+
+    limiter = SlidingWindowLimiter(1, 100, clock=FakeClock())
+    assert limiter.hit(address_key(one)).allowed
+    assert not limiter.hit(address_key(other)).allowed  # rotating within the /64 does not help
+
+
+def wrong_code(code: str) -> str:
+    return "".join("2" if c != "2" else "3" for c in code)
+
+
+async def test_a_burst_of_parallel_guesses_gets_no_more_than_the_limit_through(
+    client: Any, submitted: Any
+) -> None:
+    number, code = await submitted()
+    guesses = [client.get(f"/cases/{number}", params={"code": wrong_code(code)}) for _ in range(60)]
+    statuses = sorted(response.status for response in await asyncio.gather(*guesses))
+    assert statuses == [404] * FAILED_LOOKUPS_PER_MINUTE + [429] * (60 - FAILED_LOOKUPS_PER_MINUTE)
+
+
+async def test_right_codes_do_not_use_up_the_lookup_limit(client: Any, submitted: Any) -> None:
+    number, code = await submitted()
+    right = [client.get(f"/cases/{number}", params={"code": code}) for _ in range(FAILED_LOOKUPS_PER_MINUTE)]
+    assert {response.status for response in await asyncio.gather(*right)} == {200}
+    for _ in range(FAILED_LOOKUPS_PER_MINUTE):
+        assert (await client.get(f"/cases/{number}", params={"code": wrong_code(code)})).status == 404
+    assert (await client.get(f"/cases/{number}", params={"code": code})).status == 429
+
+
+async def test_wrong_codes_on_the_rating_post_share_the_lookup_limit(
+    client: Any, submitted: Any, form_tokens: Any
+) -> None:
+    number, code = await submitted()
+    csrf = (await form_tokens())["csrf_token"]
+    form = {"csrf_token": csrf, "code": wrong_code(code), "rating": "satisfied"}
+    rate = f"/cases/{number}/rate"
+    statuses = [(await client.post(rate, data=form)).status for _ in range(FAILED_LOOKUPS_PER_MINUTE)]
+    assert statuses == [404] * FAILED_LOOKUPS_PER_MINUTE
+    response = await client.post(rate, data=form)
+    assert response.status == 429  # the rating form is no way around the limit
+    assert int(response.headers["Retry-After"]) > 0
+    assert (await client.get(f"/cases/{number}", params={"code": code})).status == 429
+    assert (await Inquiry.get(number=number)).rating is None
