@@ -25,6 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from channels.links import case_link, case_path
+from channels.privacy import mask_personal
 from channels.web.csrf import FIELD as CSRF_FIELD
 from channels.web.csrf import CsrfTokens
 from channels.web.forms import (
@@ -50,7 +51,7 @@ from core.models import Inquiry, InquiryEvent
 from core.rules import CategoryRule
 from core.service import MAX_CONTENT, InquiryService
 from core.states import STATE_LABELS, State
-from core.vocab import CHANNEL_LABELS, KIND_LABELS, RATING_LABELS, Kind, Rating
+from core.vocab import CHANNEL_LABELS, KIND_LABELS, RATING_LABELS, Channel, Kind, Rating
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +74,20 @@ FAILED_LOOKUPS_PER_DAY = 300
 """Wrong number/code pairs allowed per client (see :func:`address_key`), so query codes cannot be guessed
 by brute force."""
 
+RATE_ON_WEIBO = "此诉求来自微博：请在微博上回复我们的答复评论，发送 1 满意、2 基本满意或 3 不满意进行评价。"
+
 NOT_FOUND_TEXT = "没有找到与该编号和查询码对应的诉求。请核对后重新输入（查询码不区分大小写）。"
 
 
 def client_address(request: web.Request) -> str:
     return request.remote or "unknown"
+
+
+def _link_is_public(inquiry: Inquiry) -> bool:
+    """A Weibo inquiry's receipt and answer are public comments carrying the link to its page, so its
+    page is shown as to anyone: the answer with phone and ID numbers masked, as in the comment, and no
+    rating form (the citizen rates by replying on Weibo, where the platform says who they are)."""
+    return inquiry.channel == Channel.WEIBO
 
 
 def client_key(request: web.Request) -> str:
@@ -197,6 +207,8 @@ class WebChannel:
             return self._not_found()
         self.lookups.refund(client, attempt)
         back = ((case_path(inquiry.number, inquiry.query_code), "返回诉求页面"),)
+        if _link_is_public(inquiry):
+            return self.pages.message(403, "请在微博评价", RATE_ON_WEIBO, links=back)
         if inquiry.state != State.REPLIED:
             return self.pages.message(409, "无法评价", _why_not_rateable(inquiry), links=back)
         rating = check_rating(form)
@@ -287,6 +299,7 @@ class WebChannel:
             clock = None
         events = await InquiryEvent.filter(inquiry_id=inquiry.id).order_by("id")
         state = State(inquiry.state)
+        public = _link_is_public(inquiry)
         context = {
             "inquiry": inquiry,
             "state_label": PUBLIC_STATE_LABELS[state],
@@ -300,7 +313,9 @@ class WebChannel:
             "new": request.query.get("new") == "1",
             "rated": request.query.get("rated") == "1" and inquiry.rating is not None,
             "rating_label": RATING_LABELS[Rating(inquiry.rating)] if inquiry.rating else "",
-            "can_rate": state == State.REPLIED,
+            "answer_text": mask_personal(inquiry.reply_text) if public else inquiry.reply_text,
+            "can_rate": state == State.REPLIED and not public,
+            "rate_on_weibo": RATE_ON_WEIBO if state == State.REPLIED and public else "",
             "ratings": [(rating_.value, RATING_LABELS[rating_]) for rating_ in Rating],
             "rating_values": rating.values,
             "errors": rating.errors,

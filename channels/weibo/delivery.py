@@ -10,7 +10,6 @@ point to the case page for the full text and never repeat phone or ID numbers.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from typing import Any
 
 from channels.chat.outbound import ANSWERS, full_text
 from channels.links import case_link
+from channels.privacy import mask_personal
 from channels.weibo.api import WeiboApi, WeiboApiError
 from channels.weibo.inbound import MentionTarget, comment_mention, item_id, status_mention
 from channels.weibo.replies import COMMENT_LIMIT, MESSAGE_LIMIT, comment_text, fit
@@ -33,13 +33,6 @@ STATUS_KEY = "weibo:status:"
 COMMENT_KEY = "weibo:comment:"
 RATING_INVITATION = "回复1满意 2基本满意 3不满意"
 
-_PERSONAL = re.compile(
-    r"\d{17}[\dXx]"  # an 18-digit ID number (first, so that no phone pattern takes a piece of it)
-    r"|1[3-9]\d{9}"  # a mainland mobile number
-    r"|0\d{2,3}-?\d{7,8}"  # a landline with its area code
-)
-_MASK = "***"
-
 
 class Undeliverable(Exception):
     """The message cannot reach the citizen, now or later; the reason is shown to staff."""
@@ -51,15 +44,6 @@ class WeiboDeliveryOptions:
     templates: Mapping[str, str]
     """config.yaml ``templates``: ``answer`` frames an answer in a private reply, ``weibo_receipt``
     (``{number}``, ``{link}``) acknowledges a new inquiry."""
-
-
-def mask_personal(text: str) -> str:
-    """``text`` with mobile, landline and ID numbers replaced by "***", for anything shown publicly.
-
-    No digit boundaries are required on purpose: a number written as "+8613812345678" or run into other
-    digits is still masked; masking a harmless digit run now and then is the cheaper mistake.
-    """
-    return _PERSONAL.sub(_MASK, text)
 
 
 class WeiboDelivery:

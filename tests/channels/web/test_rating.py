@@ -141,3 +141,20 @@ async def test_rating_without_csrf_token_is_403(client: Any, submitted: Any, to_
     assert response.status == 403
     assert "页面已过期，请刷新后重新提交" in await response.text()
     assert (await Inquiry.get(number=number)).state == State.REPLIED
+
+
+async def test_a_weibo_inquirys_page_is_shown_as_to_anyone_and_rated_on_weibo(
+    client: Any, submitted: Any, to_replied: Any
+) -> None:
+    # its link travels in public comments: the answer is masked as there, and the rating is by reply
+    number, code = await submitted()
+    await to_replied(number)
+    form = {**await rate_form_tokens(client, number, code), "rating": "satisfied"}
+    await Inquiry.filter(number=number).update(channel="weibo", reply_text="已修复，请拨打13912345678联系")
+    html = await (await client.get(f"/cases/{number}", params={"code": code})).text()
+    assert '<div class="answer__text">已修复，请拨打***联系</div>' in html
+    assert RATE_FORM.search(html) is None
+    assert "请在微博上回复我们的答复评论" in html
+    response = await client.post(f"/cases/{number}/rate", data=form, allow_redirects=False)
+    assert response.status == 403
+    assert (await Inquiry.get(number=number)).state == State.REPLIED

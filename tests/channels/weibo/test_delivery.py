@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from channels.weibo.api import COMMENTS_CREATE, COMMENTS_REPLY, MESSAGES_REPLY, WeiboApi
-from channels.weibo.delivery import WeiboDelivery, WeiboDeliveryOptions, drain, mask_personal
+from channels.weibo.delivery import WeiboDelivery, WeiboDeliveryOptions, drain
 from channels.weibo.inbound import comment_mention, push_message, status_mention
 from channels.weibo.simulator import FakeWeiboApi
 from core import outbox, retry
@@ -85,21 +85,6 @@ async def private_inquiry(core: InquiryService) -> Inquiry:
     message = push_message(push, json.dumps(push, ensure_ascii=False))
     assert message is not None
     return await received(core, message)
-
-
-@pytest.mark.parametrize(
-    ("text", "masked"),
-    [
-        ("请拨打13812345678联系", "请拨打***联系"),
-        ("+8613912345678", "+86***"),
-        ("座机0991-4567890或01087654321", "座机***或***"),
-        ("身份证65010219900307123X，", "身份证***，"),
-        ("身份证110101199003071234", "身份证***"),
-        (f"编号 WZ20261127-00042，{1234}元", "编号 WZ20261127-00042，1234元"),
-    ],
-)
-def test_mask_personal(text: str, masked: str) -> None:
-    assert mask_personal(text) == masked
 
 
 async def test_a_receipt_is_commented_on_the_mentioning_status(
