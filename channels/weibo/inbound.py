@@ -9,8 +9,10 @@ Two sources, both pure parsing:
   pushes in the same second, of one type or two, stay apart. Events keep the core's default key, sender +
   time + event + key. Weibo's ``position`` becomes the core's ``location`` kind; the fixed labels Weibo
   puts in ``text`` of positions, images, voices and events ("发送了一个位置", "关注事件消息") are dropped
-  (``raw`` keeps them). Image and voice carry ``tovfid`` (the receiver's copy, ours to fetch) or else
-  ``vfid`` as ``media_id``.
+  (``raw`` keeps them). Image and voice carry a file id (``tovfid``, the receiver's copy, or else
+  ``vfid``); no API we may call downloads it, so it is not a ``media_id`` to fetch (which would wait
+  for ever): ``raw`` keeps it, for staff to find the file in Weibo's own back office, and the key's
+  digest includes it, so two photos in one second stay apart.
 - an @-mention polled from ``statuses/mentions`` or ``comments/mentions``, read with
   :func:`status_mention` and :func:`comment_mention`, which also return the :class:`MentionTarget` a
   reply goes to. A mention is named platform-wide (``unique_id = "status:<id>"`` or
@@ -84,14 +86,15 @@ def push_message(payload: Mapping[str, Any], raw: str) -> InboundMessage | None:
     if kind is None:
         return None
     values: dict[str, Any] = {}
+    file_id = ""
     if kind == "text":
         values["text"] = _string(payload, "text")
     elif kind == "location":
         values["latitude"] = _degrees(data.get("latitude"), 90, "latitude")
         values["longitude"] = _degrees(data.get("longitude"), 180, "longitude")
     else:
-        values["media_id"] = _id(data, "tovfid" if data.get("tovfid") else "vfid")
-    content = hashlib.sha1(repr(sorted(values.items())).encode()).hexdigest()[:12]
+        file_id = _id(data, "tovfid" if data.get("tovfid") else "vfid")
+    content = hashlib.sha1(repr([*sorted(values.items()), file_id]).encode()).hexdigest()[:12]
     return InboundMessage(
         channel=Channel.WEIBO,
         sender=sender,
