@@ -2,6 +2,7 @@
 
 Answers: 200/201 with the inquiry; 400 bad body; 401 no or bad token; 403 the role may not do it;
 404 no such inquiry or another unit's; 409 the current state does not allow the action, with the reason.
+Signing in: 401 wrong name or password; 429 too many failures, with Retry-After (gateway.login_limits).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from channels.web.forms import whole_number
+from channels.web.pages import wait_text
 from core.actors import Actor
-from core.errors import ConcurrentUpdate, CoreError, Forbidden, IllegalAction, InvalidInput, NotFound
+from core.errors import CoreError, Forbidden, IllegalAction, InvalidInput, NotFound
 from core.group_commit import BatchFailed
 from core.models import Attachment, Inquiry, InquiryEvent, InquiryMessage, Unit
 from core.service import IntakeRequest
@@ -28,6 +30,7 @@ from gateway.auth import authenticate, issue_token, staff_for_token
 from gateway.health import channel_statuses
 from gateway.inquiry_filters import parse_filters, storable_text
 from gateway.keys import actor_key, service_key, settings_key, staff_key
+from gateway.login_limits import login_limits
 from gateway.observability import BUSY
 from gateway.openapi import openapi_document
 from gateway.units import units_by_id
@@ -40,8 +43,7 @@ COUNT_CAP = 10_000
 REGISTER_CHANNELS = frozenset({Channel.DESK, Channel.WEB, Channel.WECHAT, Channel.WEIBO})
 
 STATUS_OF: list[tuple[type[CoreError], int]] = [
-    (ConcurrentUpdate, 409),
-    (IllegalAction, 409),
+    (IllegalAction, 409),  # ConcurrentUpdate too: it is an IllegalAction
     (Forbidden, 403),
     (NotFound, 404),
     (InvalidInput, 400),
@@ -163,8 +165,15 @@ async def login(request: web.Request) -> web.Response:
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
         raise InvalidInput("请提供 username 和 password")
+    # the inbox's limits, shared: guesses through either door count together (gateway.login_limits)
+    limits = login_limits(request)
+    if (refusal := limits.refusal(request, username)) is not None:
+        response = error(429, f"登录失败次数过多，请 {wait_text(refusal.retry_after)}后再试")
+        response.headers["Retry-After"] = str(refusal.retry_after)
+        return response
     staff = await authenticate(username, password)
     if staff is None:
+        limits.failed(request, username)
         return error(401, "用户名或密码错误")
     hours = request.config_dict[settings_key].api.token_hours
     token, expires_at = await issue_token(staff, hours)

@@ -21,6 +21,7 @@ from gateway.categories import CategoryRules, category_rules_key, seed_categorie
 from gateway.db import open_database
 from gateway.inbox import setup_inbox
 from gateway.keys import channel_status_key, metrics_key, ready_key, service_key, settings_key
+from gateway.login_limits import setup_login_limits
 from gateway.scheduler import scheduler_context
 from gateway.settings import ConfigError, Settings, ensure_secret_key
 from gateway.units import sync_units
@@ -57,6 +58,7 @@ def create_app(settings: Settings, service: InquiryService | None = None) -> web
     app[ready_key] = {"database": "not connected", "scheduler": "not started"}
     app[channel_status_key] = {}
     observability.setup_metrics(app)
+    setup_login_limits(app, settings.inbox.login_throttle)
     app.cleanup_ctx.append(_database)
     wechat = settings.channels.wechat
     if wechat.enabled and wechat.app_secret:

@@ -100,6 +100,8 @@ async def parse_filters(query: Mapping[str, str], rules: Rules) -> InquiryFilter
         raise InvalidInput(f"参数 category 的值 {category} 无效")
     unit = None
     if unit_code := query.get("unit"):
+        if not storable_text(unit_code):  # a NUL would reach the query: PostgreSQL refuses it (a 500)
+            raise InvalidInput("参数 unit 的值含有无效字符")
         unit = await Unit.get_or_none(code=unit_code)
         if unit is None:
             raise InvalidInput(f"参数 unit 的值 {unit_code} 无效")
@@ -221,8 +223,10 @@ def _candidates(query: type[Query], q: str, dialect: str) -> QueryBuilder:
 
 
 def _enum(query: Mapping[str, str], name: str, kind: type[E]) -> E | None:
+    """The member named by ``query[name]``; absent or empty is none (as for ``category`` and ``unit``:
+    a form's "any" option sends the parameter empty)."""
     value = query.get(name)
-    if value is None:
+    if not value:
         return None
     try:
         return kind(value)

@@ -156,6 +156,7 @@ def openapi_document() -> dict[str, Any]:
                         "200": {"description": "signed in: {token, expires_at}"},
                         "400": ERRORS["400"],
                         "401": _error("wrong username or password"),
+                        "429": _error("too many failed sign-ins (account or address); see Retry-After"),
                         **TOO_LARGE,
                     },
                 }

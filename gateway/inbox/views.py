@@ -17,8 +17,7 @@ from aiohttp.typedefs import Handler
 from channels.web.csrf import FIELD as CSRF_FIELD
 from channels.web.forms import form_text
 from channels.web.pages import wait_text
-from channels.web.ratelimit import SlidingWindowLimiter, Verdict
-from channels.web.routes import client_address
+from channels.web.ratelimit import Verdict
 from core.actors import Actor
 from core.errors import InvalidInput
 from core.vocab import ROLE_LABELS
@@ -27,21 +26,19 @@ from gateway.inbox import sessions
 from gateway.inbox.pages import InboxPages
 from gateway.inbox.queues import UnknownQueue, queue_page
 from gateway.keys import actor_key, service_key, staff_key
+from gateway.login_limits import login_limits
 from gateway.settings import InboxSettings
 
 LOGIN = "/inbox/login"
 PUBLIC_PATHS = frozenset({LOGIN})
-MAX_USERNAME = 64
-"""As ``Staff.username``; also bounds the throttle's keys."""
 
 session_key = web.RequestKey("inbox_session", sessions.Session)
 
 
 class Inbox:
     def __init__(self, settings: InboxSettings, secret_key: str, pages: InboxPages) -> None:
-        throttle = settings.login_throttle
-        self.accounts = SlidingWindowLimiter(throttle.account_per_minute, throttle.account_per_day)
-        self.addresses = SlidingWindowLimiter(throttle.address_per_minute, throttle.address_per_day)
+        # the sign-in limits (settings.login_throttle) are the application's, shared with the staff API's
+        # sign-in: gateway.login_limits
         self.session_hours = settings.session_hours
         self.secret_key = secret_key
         self.pages = pages
@@ -110,17 +107,12 @@ class Inbox:
         return response
 
     def _throttled(self, request: web.Request, account: str) -> Verdict | None:
-        """The refusal when the account or the client address has failed to sign in too often."""
-        verdicts = [
-            self.accounts.check(account[:MAX_USERNAME]),
-            self.addresses.check(client_address(request)),
-        ]
-        refused = [v for v in verdicts if not v.allowed]
-        return max(refused, key=lambda v: v.retry_after) if refused else None
+        """The refusal when the account or the client address has failed to sign in too often (here or
+        through the staff API: the limits are shared, see :mod:`gateway.login_limits`)."""
+        return login_limits(request).refusal(request, account)
 
     def _failed(self, request: web.Request, account: str) -> None:
-        self.accounts.hit(account[:MAX_USERNAME])
-        self.addresses.hit(client_address(request))
+        login_limits(request).failed(request, account)
 
     # -- sign-in and sign-out ------------------------------------------------------------------------
 

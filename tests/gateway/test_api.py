@@ -576,6 +576,12 @@ async def test_list_filters_and_newest_first(client: Any, service: InquiryServic
         ({"state": "received", "kind": "suggestion"}, []),
         ({"overdue": "true"}, []),
         ({"overdue": "false"}, [c, b, a]),
+        # empty is no filter, for every parameter (an "any" option in a form sends it empty)
+        ({"state": ""}, [c, b, a]),
+        ({"kind": ""}, [c, b, a]),
+        ({"channel": ""}, [c, b, a]),
+        ({"category": "", "unit": ""}, [c, b, a]),
+        ({"state": "", "kind": "suggestion", "channel": ""}, [b]),
     ]
     for params, expected in cases:
         status, listing = await get(client, desk, "/inquiries", **params)

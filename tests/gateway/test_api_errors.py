@@ -230,6 +230,11 @@ async def test_a_number_or_a_search_with_nul_is_refused(client: Any, desk: dict[
     assert await answer(response) == (404, {"error": "没有找到诉求 WZ\x00"})
     response = await client.get(f"{API}/inquiries", params={"q": "路灯\x00"}, headers=desk)
     assert await answer(response) == (400, {"error": "搜索词含有无效字符"})
+    # PostgreSQL refuses NUL in a query parameter: the unit code is checked before it is looked up
+    response = await client.get(f"{API}/inquiries?unit=%00x", headers=desk)
+    assert await answer(response) == (400, {"error": "参数 unit 的值含有无效字符"})
+    response = await client.get(f"{API}/inquiries?unit=rsj%00", headers=desk)
+    assert await answer(response) == (400, {"error": "参数 unit 的值含有无效字符"})
 
 
 async def test_an_empty_body_is_an_empty_object(client: Any, desk: dict[str, str]) -> None:
