@@ -63,8 +63,7 @@ FORMAL_REPLY = "制度性答复"
 """In a template's name: a formal answer, whose basis, contact and signing spokesperson are required."""
 CONFLICT = "此诉求已被他人更新，您的操作没有执行。请查看下方的最新情况，确认后再操作。"
 STATUS_OF: tuple[tuple[type[CoreError], int], ...] = (
-    (ConcurrentUpdate, 409),
-    (IllegalAction, 409),
+    (IllegalAction, 409),  # ConcurrentUpdate too: it is an IllegalAction
     (Forbidden, 403),
     (InvalidInput, 400),
 )
