@@ -17,12 +17,15 @@ log = logging.getLogger(__name__)
 
 class DeliveryFailed(Exception):
     """A channel could not deliver a message: ``reason`` goes to staff; a ``retryable`` failure is
-    attempted again later (with backoff), any other at once marks the message failed."""
+    attempted again later (with backoff), any other at once marks the message failed. ``rate_limited``:
+    the platform refuses every call for a while, so the drain's pass ends here rather than spend the
+    other messages' attempts on the same refusal."""
 
-    def __init__(self, reason: str, *, retryable: bool) -> None:
+    def __init__(self, reason: str, *, retryable: bool, rate_limited: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
+        self.rate_limited = rate_limited
 
 
 Attempt = Callable[[OutboxMessage, Inquiry, datetime], Awaitable[str | None]]
@@ -41,6 +44,8 @@ async def drain(channel: str, attempt: Attempt, now: datetime, limit: int = 50) 
             platform_id = await attempt(message, inquiry, now)
         except DeliveryFailed as failure:
             await failed(message, now, failure.reason, retryable=failure.retryable)
+            if failure.rate_limited:
+                break
             continue
         except Exception as error:
             # a fault of ours (a template that does not fit, say): the message is tried again with

@@ -33,7 +33,10 @@ that are not the JSON expected. (WeChat's own codes are -1 and positive.)"""
 TOKEN_ERRCODES: Final = frozenset({40001, 40014, 42001})
 """The token is not the latest, unknown, or expired: worth one fresh token and one repeat."""
 
-RETRYABLE_ERRCODES: Final = frozenset({-1, TRANSPORT_ERROR, 45009, 45011})
+QUOTA_ERRCODES: Final = frozenset({45009, 45011})
+"""The API's daily and per-minute quotas: every call fails until the quota renews."""
+
+RETRYABLE_ERRCODES: Final = frozenset({-1, TRANSPORT_ERROR, *QUOTA_ERRCODES})
 """System busy, transport failures and the API quotas: the same request may succeed later."""
 
 TOKEN_EXPIRY_MARGIN: Final = 300
@@ -60,6 +63,11 @@ class WeChatApiError(Exception):
         """Whether the same request may succeed later (busy, quota, network); 45015, 45047, 43004,
         40003, 48001 and other refusals are final."""
         return self.errcode in RETRYABLE_ERRCODES
+
+    @property
+    def rate_limited(self) -> bool:
+        """An API quota is used up (45009, 45011): other calls would fail the same way for now."""
+        return self.errcode in QUOTA_ERRCODES
 
 
 class TokenStore(Protocol):

@@ -80,7 +80,7 @@ class WeChatDelivery:
             return await self.deliver(message, inquiry, await outbox.last_heard(inquiry.id), now)
         except WeChatApiError as error:
             raise outbox.DeliveryFailed(
-                f"{error.errcode} {error.errmsg}", retryable=error.retryable
+                f"{error.errcode} {error.errmsg}", retryable=error.retryable, rate_limited=error.rate_limited
             ) from error
 
 

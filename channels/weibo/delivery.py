@@ -91,7 +91,10 @@ class WeiboDelivery:
         except WeiboApiError as error:
             if error.duplicate:  # 20019: an earlier attempt already posted this very text
                 return None
-            raise outbox.DeliveryFailed(f"{error.code} {error.message}", retryable=error.retryable) from error
+            reason = f"{error.code} {error.message}"
+            raise outbox.DeliveryFailed(
+                reason, retryable=error.retryable, rate_limited=error.rate_limited
+            ) from error
 
     async def deliver(
         self, message: OutboxMessage, inquiry: Inquiry, origin: InquiryMessage, now: datetime

@@ -108,6 +108,26 @@ async def test_outside_the_window_without_a_notice_template_the_failure_says_so(
     assert not fake.sent["oCitizen"]
 
 
+async def test_a_used_up_quota_ends_the_pass(
+    service: InquiryService, make_staff: Any, delivery: WeChatDelivery, fake: FakeWeChatApi
+) -> None:
+    await answered(service, make_staff)
+    first = await OutboxMessage.get()
+    await OutboxMessage.create(
+        inquiry_id=first.inquiry_id,  # type: ignore[attr-defined]
+        channel="wechat",
+        recipient="oCitizen",
+        kind="reply",
+        text="补充答复",
+        next_attempt_at=START,
+        created_at=START,
+    )
+    fake.fail("/cgi-bin/message/custom/send", 45011, times=2)
+    assert await drain(delivery, START + timedelta(hours=1)) == 0
+    assert len(fake.calls_to("/cgi-bin/message/custom/send")) == 1
+    assert await OutboxMessage.all().order_by("id").values_list("attempts", flat=True) == [1, 0]
+
+
 async def test_busy_is_retried_with_backoff_and_a_permanent_error_shows_on_the_timeline(
     service: InquiryService, make_staff: Any, delivery: WeChatDelivery, fake: FakeWeChatApi
 ) -> None:

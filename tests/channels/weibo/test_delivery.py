@@ -205,6 +205,18 @@ async def test_a_rate_limit_is_retried_later(
     assert len(fake.comments_on(status_id)) == 1
 
 
+async def test_a_rate_limit_ends_the_pass_without_spending_the_other_messages_attempts(
+    core: InquiryService, fake: FakeWeiboApi, delivery: WeiboDelivery
+) -> None:
+    for _ in range(2):
+        inquiry, _ = await status_inquiry(core, fake)
+        await receipt(inquiry, "1404376560")
+    fake.fail(COMMENTS_CREATE, 10023, times=2)
+    assert await drain(delivery, START) == 0
+    assert len(fake.calls_to(COMMENTS_CREATE)) == 1
+    assert await OutboxMessage.all().order_by("id").values_list("attempts", flat=True) == [1, 0]
+
+
 async def test_a_permission_error_fails_at_once_and_shows_on_the_timeline(
     core: InquiryService, fake: FakeWeiboApi, delivery: WeiboDelivery
 ) -> None:
