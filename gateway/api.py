@@ -284,7 +284,9 @@ async def count_up_to(selection: QuerySet[Inquiry], cap: int) -> int:
 
 
 async def register_inquiry(request: web.Request) -> web.Response:
-    """The desk registers an inquiry received by phone, letter or visit."""
+    """The desk registers an inquiry received by phone, letter or visit. The answer carries, this once,
+    the query code, for the desk to tell the caller (with the number it opens the citizen's case page);
+    reading an inquiry never shows it, or a unit could rate its own answers."""
     body = await json_body(request)
     try:
         kind = Kind(body.get("kind"))
@@ -316,7 +318,7 @@ async def register_inquiry(request: web.Request) -> web.Response:
         IntakeRequest(channel=channel, kind=kind, consent_to_publish=consent, **strings),
         request[actor_key],
     )
-    return await _detail_response(request, inquiry, status=201)
+    return await _detail_response(request, inquiry, status=201, query_code=inquiry.query_code)
 
 
 def _number(request: web.Request) -> str:
@@ -339,7 +341,9 @@ async def act(request: web.Request) -> web.Response:
     return await _detail_response(request, inquiry)
 
 
-async def _detail_response(request: web.Request, inquiry: Inquiry, status: int = 200) -> web.Response:
+async def _detail_response(
+    request: web.Request, inquiry: Inquiry, status: int = 200, **extra: str
+) -> web.Response:
     merged_into = None
     if inquiry.merged_into_id:  # type: ignore[attr-defined]
         merged_into = (await Inquiry.get(id=inquiry.merged_into_id)).number  # type: ignore[attr-defined]
@@ -354,4 +358,4 @@ async def _detail_response(request: web.Request, inquiry: Inquiry, status: int =
         attachments=await Attachment.filter(inquiry_id=inquiry.id).order_by("id"),
         merged_into=merged_into,
     )
-    return respond(body, status=status)
+    return respond(body | extra, status=status)

@@ -230,7 +230,7 @@ def openapi_document() -> dict[str, Any]:
                         ["content", "kind", "category"],
                     ),
                     "responses": {
-                        "201": _json("Inquiry", "registered"),
+                        "201": _json("Inquiry", "registered; with query_code, shown only here"),
                         "400": ERRORS["400"],
                         "401": ERRORS["401"],
                         "403": ERRORS["403"],

@@ -211,6 +211,15 @@ async def test_dispatch_to_an_unknown_unit_is_refused(client: Any, staff: Any) -
     )
 
 
+async def test_registering_gives_the_query_code_once_for_the_caller(client: Any, staff: Any) -> None:
+    registered = await register(client, staff["desk"])
+    stored = await Inquiry.get(number=registered["number"])
+    assert registered["query_code"] == stored.query_code
+    assert "query_code" not in (await get(client, staff["desk"], f"/inquiries/{stored.number}"))[1]
+    page = await client.get(f"/cases/{stored.number}", params={"code": registered["query_code"]})
+    assert page.status == 200
+
+
 async def test_register_with_another_channel_and_kind(client: Any, staff: Any) -> None:
     inquiry = await register(client, staff["desk"], kind="suggestion", category="jiaotong", channel="web")
     assert (inquiry["kind"], inquiry["kind_label"]) == ("suggestion", "建议")
