@@ -335,9 +335,15 @@ async def get_inquiry(request: web.Request) -> web.Response:
 
 
 async def act(request: web.Request) -> web.Response:
-    body = await json_body(request)
+    """Take an action; with ``version`` (as the caller last read the inquiry) only on that version, so
+    that a case someone else changed meanwhile is not acted on unseen (409)."""
+    body = dict(await json_body(request))
+    version = body.pop("version", None)
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 0):
+        raise InvalidInput("字段 version 应为读取诉求时的版本号（非负整数）")
     service = request.config_dict[service_key]
-    inquiry = await service.act(_number(request), request.match_info["action"], request[actor_key], body)
+    number, action = _number(request), request.match_info["action"]
+    inquiry = await service.act(number, action, request[actor_key], body, expected_version=version)
     return await _detail_response(request, inquiry)
 
 

@@ -12,6 +12,13 @@ from core.service import ACTION_ROLES
 from core.states import Action, State
 from core.vocab import Channel, Kind, Rating
 
+VERSION = {
+    "version": {
+        "type": "integer",
+        "minimum": 0,
+        "description": "the inquiry's version as last read: the action is refused (409) if it has moved",
+    }
+}
 ACTION_BODIES: dict[str, dict[str, Any]] = {
     Action.DISPATCH: {"unit": {"type": "string", "description": "unit code; default: the category's unit"}},
     Action.ACKNOWLEDGE: {},
@@ -88,7 +95,7 @@ def openapi_document() -> dict[str, Any]:
     enum = lambda e: {"type": "string", "enum": [m.value for m in e]}  # noqa: E731
     action_bodies = {
         "oneOf": [
-            {"title": action, "type": "object", "properties": fields}
+            {"title": action, "type": "object", "properties": fields | VERSION}
             for action, fields in ACTION_BODIES.items()
         ]
     }

@@ -220,6 +220,20 @@ async def test_registering_gives_the_query_code_once_for_the_caller(client: Any,
     assert page.status == 200
 
 
+async def test_an_action_with_the_version_read_is_refused_once_someone_else_moved_it(
+    client: Any, staff: Any
+) -> None:
+    registered = await register(client, staff["desk"])
+    number, seen = registered["number"], registered["version"]
+    await ok(client, staff["desk"], number, "note", {"text": "已电话联系来信人"})  # does not move it
+    moved = await ok(client, staff["desk"], number, "dispatch", {"version": seen})
+    status, body = await act(client, staff["desk"], number, "redispatch", {"unit": "cgj", "version": seen})
+    assert status == 409
+    assert "已被他人更新" in body["error"]
+    assert (await Inquiry.get(number=number)).version == moved["version"]
+    assert (await act(client, staff["desk"], number, "note", {"text": "x", "version": "1"}))[0] == 400
+
+
 async def test_register_with_another_channel_and_kind(client: Any, staff: Any) -> None:
     inquiry = await register(client, staff["desk"], kind="suggestion", category="jiaotong", channel="web")
     assert (inquiry["kind"], inquiry["kind_label"]) == ("suggestion", "建议")
