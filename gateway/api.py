@@ -31,7 +31,7 @@ from gateway.health import channel_statuses
 from gateway.inquiry_filters import parse_filters, storable_text
 from gateway.keys import actor_key, service_key, settings_key, staff_key
 from gateway.login_limits import login_limits
-from gateway.observability import BUSY
+from gateway.observability import BUSY, BUSY_HEADERS
 from gateway.openapi import openapi_document
 from gateway.units import units_by_id
 
@@ -78,7 +78,9 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
             response.headers["Allow"] = http_error.headers["Allow"]
         return response
     except BatchFailed:
-        return error(503, BUSY)
+        response = error(503, BUSY)
+        response.headers.update(BUSY_HEADERS)
+        return response
     except Exception:
         # never an HTML 500 page: the staff API answers in JSON even when it fails
         log.exception("staff API error", extra={"path": request.path, "method": request.method})

@@ -92,6 +92,8 @@ def _route_name(request: web.Request) -> str:
 
 
 BUSY = "系统繁忙，请稍后重试"
+BUSY_HEADERS = {"Retry-After": "5"}
+"""What a request the database cannot take now is answered with, besides 503 and :data:`BUSY`."""
 
 
 @web.middleware
@@ -109,7 +111,7 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
         # the database is unavailable (SQLite's write lock held too long): nothing was stored, and a
         # WeChat or Weibo push answered with an error is sent again
         status = 503
-        return web.Response(status=status, text=BUSY, headers={"Retry-After": "5"})
+        return web.Response(status=status, text=BUSY, headers=BUSY_HEADERS)
     finally:
         seconds = time.perf_counter() - started
         request.config_dict[_metrics].observe(_route_name(request), request.method, status, seconds)

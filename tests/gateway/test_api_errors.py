@@ -492,9 +492,10 @@ async def test_an_intake_the_database_cannot_take_now_is_a_503_in_json(
     holder.execute("BEGIN IMMEDIATE")
     try:
         body = {"kind": "complaint", "category": "shebao", "content": "医保报销慢"}
-        answered = await post(client, desk, "/inquiries", body)
+        response = await client.post("/api/v1/inquiries", json=body, headers=desk)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert answered == (503, {"error": BUSY})
+    assert (response.status, await response.json()) == (503, {"error": BUSY})
+    assert response.headers["Retry-After"] == "5"  # as every request the database cannot take now
     assert await Inquiry.all().count() == 0
